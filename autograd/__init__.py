@@ -1,0 +1,31 @@
+"""tracegrad's engine: a scalar ``Value`` (and a numpy ``Tensor``) that record every op into
+a graph, and a reverse pass that walks it applying the chain rule node by node.
+
+>>> from autograd import Value
+>>> x = Value(2.0, "x"); y = x * x + 3 * x; y.backward(); x.grad
+7.0
+"""
+
+from .engine import Node, Step, topological_order
+from .functional import grad, hessian, value_and_grad
+from .gradcheck import GradcheckError, gradcheck
+from .modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .primitive import primitive
+from .value import Value
+
+__all__ = [
+    "Value",
+    "Node",
+    "Step",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "grad",
+    "value_and_grad",
+    "hessian",
+    "gradcheck",
+    "GradcheckError",
+    "primitive",
+    "topological_order",
+]

@@ -1,0 +1,166 @@
+"""``gradcheck``: analytic gradients against central finite differences, as PyTorch's.
+
+On a mismatch it goes one level deeper and checks every node's stored local gradients
+against a finite difference of that node's own op, so the error names the op that is wrong
+(a custom ``primitive`` with a bad derivative, say), or the kink that explains the mismatch.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .engine import Node, topological_order
+from .modes import no_grad
+from .value import Value
+
+
+class GradcheckError(AssertionError):
+    """Raised by ``gradcheck``: one row per failing element; ``.node`` is the first node
+    whose local gradient disagrees with a finite difference of its op (or None)."""
+
+    def __init__(self, message: str, node: Node | None = None, rows: list | None = None):
+        super().__init__(message)
+        self.node = node
+        self.rows = rows or []
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, np.ndarray)
+
+
+def _node_name(node: Node) -> str:
+    return f"op {node.op!r}" + (f" labelled {node.label!r}" if node.label else " (no label)")
+
+
+def _numeric_local(op: Any, xs: list[float], k: int, eps: float) -> float | None:
+    """Central difference of one op in its k-th input; None where the op is undefined."""
+    plus, minus = list(xs), list(xs)
+    plus[k] += eps
+    minus[k] -= eps
+    try:
+        return (op.forward(*plus) - op.forward(*minus)) / (2 * eps)
+    except (ArithmeticError, ValueError):
+        return None
+
+
+def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
+    """The first node (in forward order) whose stored local gradients disagree with finite
+    differences of its op, and a sentence about it; (None, "") when all agree."""
+    kink_node = None
+    for node in topological_order(root):
+        if not node.parents or not isinstance(node, Value):
+            continue  # Tensor locals are linear maps: checked through the whole function
+        op = node._op
+        xs = [p.data for p in node.parents]
+        at_kink = op.kink is not None and op.kink(*xs)
+        if at_kink and kink_node is None:
+            kink_node = node
+        for k, local in enumerate(node.local_grads):
+            numeric = _numeric_local(op, xs, k, eps)
+            if numeric is None or abs(local - numeric) <= atol + rtol * abs(numeric):
+                continue
+            if at_kink:
+                return node, (
+                    f"{_node_name(node)} is at its kink (input {xs}): its derivative there "
+                    f"is a convention ({local!r}); finite differences give {numeric!r}"
+                )
+            return node, (
+                f"first node with a wrong local gradient: {_node_name(node)}, input {k} "
+                f"at {xs}: stored {local!r}, finite difference {numeric!r}"
+            )
+    if kink_node is not None:
+        return kink_node, (
+            f"no local gradient is wrong, but {_node_name(kink_node)} is at its kink "
+            f"(input {[p.data for p in kink_node.parents]}), where finite differences and "
+            f"the derivative's convention may disagree"
+        )
+    return None, ""
+
+
+def gradcheck(
+    f: Callable[..., Node],
+    inputs: Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Check ``backward()``'s gradient of ``f`` at ``inputs`` against finite differences.
+
+    ``inputs`` are numbers (``f`` gets Values) or arrays (``f`` gets Tensors). An element
+    passes where ``|analytic - numeric| <= atol + rtol * |numeric|``, numeric being the
+    central difference ``(f(x + eps) - f(x - eps)) / (2 eps)``.
+
+    >>> gradcheck(lambda x, y: (x * y).tanh() + x.exp(), [0.3, -1.2])
+    True
+    """
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("gradcheck: needs at least one input")
+    if all(_is_number(x) for x in inputs):
+        points = [np.array(float(x)) for x in inputs]
+
+        def make(i: int, a: np.ndarray) -> Node:
+            return Value(float(a), f"x{i}")
+
+    elif not any(_is_number(x) for x in inputs):
+        from .tensor import Tensor
+
+        points = [np.array(x, dtype=np.float64) for x in inputs]
+
+        def make(i: int, a: np.ndarray) -> Node:
+            return Tensor(a, label=f"x{i}")
+
+    else:
+        raise TypeError("gradcheck: inputs must be all numbers or all arrays, not a mix")
+
+    def evaluate(arrays: list[np.ndarray]) -> float:
+        with no_grad():
+            out = f(*(make(i, a) for i, a in enumerate(arrays)))
+        return float(np.asarray(out.data).reshape(-1)[0])
+
+    leaves = [make(i, a) for i, a in enumerate(points)]
+    out = f(*leaves)
+    if not isinstance(out, Node) or np.size(out.data) != 1:
+        raise TypeError(f"gradcheck: f must return a scalar node, got {type(out).__name__}")
+    out.backward()
+
+    rows = []
+    for i, (leaf, point) in enumerate(zip(leaves, points)):
+        analytic = np.zeros(point.shape) if leaf.grad is None else np.asarray(leaf.grad, float)
+        for index in np.ndindex(point.shape):
+            plus, minus = point.copy(), point.copy()
+            plus[index] += eps
+            minus[index] -= eps
+            arrays_plus = points[:i] + [plus] + points[i + 1 :]
+            arrays_minus = points[:i] + [minus] + points[i + 1 :]
+            numeric = (evaluate(arrays_plus) - evaluate(arrays_minus)) / (2 * eps)
+            a = float(analytic[index])
+            error = abs(a - numeric)
+            if not error <= atol + rtol * abs(numeric):  # also catches nan
+                relative = error / abs(numeric) if numeric else math.inf
+                rows.append((i, index if index else 0, a, numeric, error, relative))
+    if not rows:
+        return True
+    if not raise_exception:
+        return False
+    node, why = _first_wrong_node(out, eps, atol, rtol)
+    table = "\n".join(
+        f"  input {i}, element {index}: analytic {a!r}, numeric {n!r}, "
+        f"abs error {e:.3g}, rel error {r:.3g}"
+        for i, index, a, n, e, r in rows
+    )
+    message = (
+        f"gradcheck failed for {len(rows)} element(s) "
+        f"(|analytic - numeric| > atol + rtol * |numeric|, atol={atol}, rtol={rtol}):\n"
+        f"{table}"
+    )
+    if why:
+        message += f"\n{why}"
+    raise GradcheckError(message, node=node, rows=rows)

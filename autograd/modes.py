@@ -1,0 +1,112 @@
+"""Thread-local modes: ``no_grad`` / ``enable_grad`` and ``detect_anomaly``.
+
+Each thread has its own modes, as in PyTorch: a ``with no_grad():`` in one thread does not
+stop another thread from recording. The hot path reads one flag, ``_modes.plain`` (recording
+and no anomaly checks), so the common case costs a single attribute look-up per op.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Modes(threading.local):
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+        self.plain = True  # grad_enabled and not anomaly: the fast path of every op
+
+    def set(self, grad_enabled: bool, anomaly: bool) -> None:
+        self.grad_enabled = grad_enabled
+        self.anomaly = anomaly
+        self.plain = grad_enabled and not anomaly
+
+
+_modes = _Modes()
+entered = [0]  # mode contexts currently open, in all threads
+_entered_lock = threading.Lock()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops in this thread record their parents (False inside ``no_grad``).
+
+    >>> with no_grad():
+    ...     is_grad_enabled()
+    False
+    """
+    return _modes.grad_enabled
+
+
+class _ModeContext:
+    """A context manager that is also a decorator, like ``torch.no_grad``."""
+
+    def _switch(self) -> tuple[bool, bool]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self) -> None:
+        # The previous modes live on a per-thread stack, so one instance can be shared
+        # between threads or re-entered (as a decorator of a recursive function).
+        stack = _saved.__dict__.setdefault("stack", [])
+        stack.append((_modes.grad_enabled, _modes.anomaly))
+        with _entered_lock:
+            entered[0] += 1
+        _modes.set(*self._switch())
+
+    def __exit__(self, *exc: object) -> None:
+        _modes.set(*_saved.stack.pop())
+        with _entered_lock:
+            entered[0] -= 1
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+_saved = threading.local()
+
+
+class no_grad(_ModeContext):
+    """Ops inside record no parents: their results are leaves. Thread-local.
+
+    >>> from autograd import Value
+    >>> with no_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.op, y.parents
+    ('', ())
+    """
+
+    def _switch(self) -> tuple[bool, bool]:
+        return False, _modes.anomaly
+
+
+class enable_grad(_ModeContext):
+    """Turn recording back on inside ``no_grad`` (``backward(create_graph=True)`` uses it)."""
+
+    def _switch(self) -> tuple[bool, bool]:
+        return True, _modes.anomaly
+
+
+class detect_anomaly(_ModeContext):
+    """Raise ``FloatingPointError`` when an op's result or a gradient is nan or inf.
+
+    The error names the op and its inputs, at the op (forward) or at the node whose
+    gradient went bad (backward). Thread-local, slower: for debugging.
+
+    >>> from autograd import Value
+    >>> with detect_anomaly():
+    ...     Value(float("inf")) - Value(float("inf"))
+    Traceback (most recent call last):
+    FloatingPointError: -: result is nan, at inf - inf
+    """
+
+    def _switch(self) -> tuple[bool, bool]:
+        return _modes.grad_enabled, True

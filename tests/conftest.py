@@ -1,0 +1,53 @@
+"""Shared test set-up: hypothesis profiles and the optional oracles (PyTorch, Graphviz dot).
+
+Profiles: ``ci`` (more examples, chosen when the CI environment variable is set) and ``dev``
+(quick local runs). Pick one explicitly with HYPOTHESIS_PROFILE=ci|dev.
+
+The oracles skip cleanly on a developer machine without them, but in CI (CI=true) a missing
+oracle is a failure: .ci/run installs PyTorch and make installs Graphviz, so a skip there
+would hide a broken set-up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
+
+
+def _missing(what: str, how: str):
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI ({how})")
+    pytest.skip(f"{what} is not installed here ({how})")
+
+
+@pytest.fixture
+def torch():
+    """PyTorch set to float64, the gradient oracle."""
+    try:
+        import torch as _torch
+    except ImportError:
+        _missing("PyTorch", ".ci/run installs torch==2.13.0")
+    _torch.set_default_dtype(_torch.float64)
+    return _torch
+
+
+@pytest.fixture
+def dot_program() -> str:
+    """Path of Graphviz's dot, needed to render SVG/PNG/PDF."""
+    path = shutil.which("dot")
+    if path is None:
+        _missing("Graphviz's dot", "make installs Debian's graphviz package")
+    return path
