@@ -1,0 +1,200 @@
+"""Loss functions: predictions and targets in, one scalar node out (the mean over samples).
+
+On ``engine="value"`` predictions are a list of Values, one per sample (a list of lists when a
+model has several outputs: every output of every sample then counts as one term of the mean,
+as PyTorch's ``reduction="mean"``; for `cross_entropy`, one list of logits per sample).
+Targets are numbers, sequences or numpy arrays of matching size.
+
+>>> from autograd import Value
+>>> mse([Value(0.5), Value(2.0)], [0.0, 2.0]).data
+0.125
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from autograd import Value
+
+# Keras's epsilon: bce clips probabilities to [EPS, 1 - EPS].
+EPS = 1e-7
+
+
+def _flat_preds(preds, name: str) -> list[Value]:
+    """Predictions as one flat list of Values (a lone Value counts as one sample)."""
+    if isinstance(preds, Value):
+        return [preds]
+    if not isinstance(preds, Sequence):
+        if hasattr(preds, "shape") and hasattr(preds, "data"):
+            raise NotImplementedError(f"{name} on Tensors arrives with engine='tensor'")
+        raise TypeError(f"{name}: predictions must be a list of Values, got {type(preds).__name__}")
+    flat = []
+    for p in preds:
+        if isinstance(p, Value):
+            flat.append(p)
+        elif isinstance(p, Sequence) and all(isinstance(q, Value) for q in p):
+            flat.extend(p)
+        else:
+            raise TypeError(f"{name}: predictions must be Values, got {type(p).__name__}")
+    if not flat:
+        raise ValueError(f"{name}: no predictions")
+    return flat
+
+
+def _flat_targets(targets, n: int, name: str) -> list[float]:
+    try:
+        t = np.asarray(targets, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: targets must be numbers, {exc}") from None
+    if t.size != n:
+        raise ValueError(f"{name}: {n} predictions but {t.size} targets")
+    return t.tolist()
+
+
+def _mean(terms: list[Value]) -> Value:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total / len(terms)
+
+
+def mse(preds, targets) -> Value:
+    """Mean squared error, ``mean((p - t) ** 2)``.
+
+    >>> mse([Value(3.0)], [1.0]).data
+    4.0
+    """
+    p = _flat_preds(preds, "mse")
+    t = _flat_targets(targets, len(p), "mse")
+    return _mean([(pi - ti) ** 2 for pi, ti in zip(p, t)])
+
+
+def bce(preds, targets) -> Value:
+    """Binary cross-entropy on probabilities: ``mean(-t*log(p) - (1-t)*log(1-p))``.
+
+    ``p`` is clipped to ``[1e-7, 1 - 1e-7]`` as Keras does, so a saturated sigmoid gives a
+    finite loss; a clipped prediction gets no gradient (as with ``tf.clip_by_value``).
+    Targets must lie in [0, 1].
+
+    >>> round(bce([Value(0.5)], [1.0]).data, 6)
+    0.693147
+    """
+    p = _flat_preds(preds, "bce")
+    t = _flat_targets(targets, len(p), "bce")
+    bad = [x for x in t if not 0.0 <= x <= 1.0]
+    if bad:
+        raise ValueError(f"bce: targets must lie in [0, 1], got {bad[0]!r}")
+    terms = []
+    for pi, ti in zip(p, t):
+        if not EPS <= pi.data <= 1.0 - EPS:
+            # A clipped prediction becomes a constant, which cuts its gradient as a clip op does.
+            pi = Value(min(max(pi.data, EPS), 1.0 - EPS))
+        # Terms with a zero weight are left out: same value and gradient, smaller graph.
+        if ti == 1.0:
+            terms.append(-pi.log())
+        elif ti == 0.0:
+            terms.append(-(1.0 - pi).log())
+        else:
+            terms.append(-(ti * pi.log() + (1.0 - ti) * (1.0 - pi).log()))
+    return _mean(terms)
+
+
+def bce_with_logits(preds, targets) -> Value:
+    """Binary cross-entropy on logits, stable for any logit size.
+
+    Per sample ``max(z, 0) - z*t + log(1 + exp(-|z|))``, written per sign of ``z`` so that
+    the gradient at ``z = 0`` is the true ``sigmoid(0) - t``. Targets must lie in [0, 1].
+
+    >>> round(bce_with_logits([Value(0.0)], [1.0]).data, 6)
+    0.693147
+    >>> bce_with_logits([Value(1000.0)], [0.0]).data
+    1000.0
+    """
+    z = _flat_preds(preds, "bce_with_logits")
+    t = _flat_targets(targets, len(z), "bce_with_logits")
+    bad = [x for x in t if not 0.0 <= x <= 1.0]
+    if bad:
+        raise ValueError(f"bce_with_logits: targets must lie in [0, 1], got {bad[0]!r}")
+    terms = []
+    for zi, ti in zip(z, t):
+        if zi.data >= 0:
+            terms.append(zi * (1.0 - ti) + (1.0 + (-zi).exp()).log())
+        else:
+            terms.append(-(zi * ti) + (1.0 + zi.exp()).log())
+    return _mean(terms)
+
+
+def hinge(preds, targets) -> Value:
+    """Hinge (SVM) loss with labels -1 and +1: ``mean(relu(1 - t*p))``.
+
+    >>> hinge([Value(0.5), Value(-2.0)], [1, -1]).data
+    0.25
+    """
+    p = _flat_preds(preds, "hinge")
+    t = _flat_targets(targets, len(p), "hinge")
+    bad = [x for x in t if x not in (-1.0, 1.0)]
+    if bad:
+        raise ValueError(f"hinge: labels must be -1 or +1, got {bad[0]!r}")
+    return _mean([(1.0 - ti * pi).relu() for pi, ti in zip(p, t)])
+
+
+def cross_entropy(logits, labels) -> Value:
+    """Softmax cross-entropy from logits and integer class labels (PyTorch's CrossEntropyLoss).
+
+    Per sample ``logsumexp(z) - z[label]``, with the largest logit subtracted (as a constant:
+    the result and its gradient do not depend on it) so large logits do not overflow.
+
+    >>> round(cross_entropy([[Value(0.0), Value(0.0)]], [1]).data, 6)
+    0.693147
+    """
+    if isinstance(logits, Sequence) and logits and isinstance(logits[0], Value):
+        logits = [logits]  # one sample
+    if not isinstance(logits, Sequence) or not logits:
+        raise TypeError("cross_entropy: logits must be a list of lists of Values")
+    rows = [_flat_preds(row, "cross_entropy") for row in logits]
+    y = np.asarray(labels).ravel()
+    if y.size != len(rows):
+        raise ValueError(f"cross_entropy: {len(rows)} samples but {y.size} labels")
+    terms = []
+    for row, label in zip(rows, y.tolist()):
+        if label != int(label) or not 0 <= label < len(row):
+            raise ValueError(
+                f"cross_entropy: label {label!r} is not a class index in [0, {len(row)})"
+            )
+        m = max(v.data for v in row)
+        s = (row[0] - m).exp()
+        for v in row[1:]:
+            s = s + (v - m).exp()
+        terms.append(s.log() + m - row[int(label)])
+    return _mean(terms)
+
+
+# Names accepted by nn.fit / nn.evaluate, Keras's spelling first. Our models output raw scores
+# (no softmax layer), so the categorical losses take logits, as Keras's from_logits=True.
+LOSSES = {
+    "mse": mse,
+    "mean_squared_error": mse,
+    "binary_crossentropy": bce,
+    "bce": bce,
+    "binary_crossentropy_from_logits": bce_with_logits,
+    "bce_with_logits": bce_with_logits,
+    "hinge": hinge,
+    "sparse_categorical_crossentropy": cross_entropy,
+    "categorical_crossentropy": cross_entropy,  # fit turns one-hot targets into indices
+    "cross_entropy": cross_entropy,
+}
+
+
+def get(name_or_fn):
+    """The loss function for a name in `LOSSES`, or a callable as is.
+
+    >>> get("binary_crossentropy") is bce
+    True
+    """
+    if callable(name_or_fn):
+        return name_or_fn
+    if isinstance(name_or_fn, str) and name_or_fn in LOSSES:
+        return LOSSES[name_or_fn]
+    raise ValueError(f"unknown loss {name_or_fn!r}: expected a callable or one of {sorted(LOSSES)}")

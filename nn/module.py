@@ -1,0 +1,429 @@
+"""Modules: `Module`, `Neuron`, `Layer` and `MLP` on the scalar engine.
+
+A model on ``engine="value"`` is micrograd's: every weight is one `autograd.Value`, a neuron
+computes ``act(b + w0*x0 + w1*x1 + ...)`` and a layer is a list of neurons. Losses, optimizers
+and `nn.fit` only rely on ``parameters()`` returning nodes with ``.data`` and ``.grad``, so the
+Tensor engine can bring its own layer class without touching them.
+
+Initialisation (reproducible with ``seed``): a layer draws its whole weight matrix at once,
+``rng.uniform(-limit, limit, size=(nout, nin))`` from ``numpy.random.default_rng(seed)``, so the
+draws go neuron by neuron and, within a neuron, input by input; an MLP draws its layers in order
+from one generator. Biases are zero and draw nothing. ``limit`` depends on ``init``:
+
+- ``"glorot_uniform"`` (default, as Keras): ``sqrt(6 / (fan_in + fan_out))``
+- ``"he_uniform"`` (suits relu): ``sqrt(6 / fan_in)``
+- ``"uniform"`` (micrograd's): ``1``
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+import autograd
+from autograd import Value, no_grad
+
+ACTIVATIONS = ("tanh", "sigmoid", "relu", None)
+INITS = ("glorot_uniform", "he_uniform", "uniform")
+
+# The activation as the Value method to call; None is the identity.
+_ACT_FN = {"tanh": Value.tanh, "sigmoid": Value.sigmoid, "relu": Value.relu, None: None}
+
+
+def _check_activation(activation: str | None) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}: expected one of 'tanh', 'sigmoid', 'relu', None"
+        )
+
+
+def _init_limit(init: str, fan_in: int, fan_out: int) -> float:
+    if init == "glorot_uniform":
+        return math.sqrt(6.0 / (fan_in + fan_out))
+    if init == "he_uniform":
+        return math.sqrt(6.0 / fan_in)
+    if init == "uniform":
+        return 1.0
+    raise ValueError(f"unknown init {init!r}: expected one of {', '.join(map(repr, INITS))}")
+
+
+def _check_size(name: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+class _Table(str):
+    """A str whose repr is itself, so ``model.summary()`` at a prompt shows the table."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class Module:
+    """Base class: anything with ``parameters()``.
+
+    Subclasses override ``parameters()`` (and, for named state, ``_slots()``). Everything else
+    here works from those two.
+
+    >>> class Scale(Module):
+    ...     def __init__(self):
+    ...         self.k = Value(2.0)
+    ...     def __call__(self, x):
+    ...         return self.k * x
+    ...     def parameters(self):
+    ...         return [self.k]
+    >>> Scale().num_parameters()
+    1
+    """
+
+    def parameters(self) -> list:
+        """Every trainable node, in a fixed order (optimizers keep state aligned with it)."""
+        return []
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient (0.0 for Values, None for Tensors, as PyTorch)."""
+        for p in self.parameters():
+            p.grad = 0.0 if isinstance(p.data, float) else None
+
+    def num_parameters(self) -> int:
+        """Number of trainable scalars."""
+        return sum(int(np.size(p.data)) for p in self.parameters())
+
+    def _slots(self) -> dict[str, tuple[tuple[int, ...], list]]:
+        """Named state: ``name -> (shape, scalar parameters in C order)``.
+
+        The default names each parameter by its index in ``parameters()``.
+        """
+        return {str(i): ((), [p]) for i, p in enumerate(self.parameters())}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of the parameters as float64 arrays (PyTorch's layout: weight is (out, in)).
+
+        >>> Layer(2, 1, seed=0).state_dict()["weight"].shape
+        (1, 2)
+        """
+        return {
+            name: np.array([p.data for p in params], dtype=np.float64).reshape(shape)
+            for name, (shape, params) in self._slots().items()
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy arrays into the parameters; missing, unexpected or misshapen entries raise.
+
+        Nothing is changed unless every entry fits.
+
+        >>> a, b = Layer(2, 1, seed=0), Layer(2, 1, seed=1)
+        >>> b.load_state_dict(a.state_dict())
+        """
+        if not isinstance(state, dict):
+            raise ValueError(f"state must be a dict of arrays, got {type(state).__name__}")
+        slots = self._slots()
+        missing = [k for k in slots if k not in state]
+        unexpected = [k for k in state if k not in slots]
+        if missing or unexpected:
+            raise ValueError(
+                f"state_dict keys do not match the model: missing {missing}, "
+                f"unexpected {unexpected}"
+            )
+        arrays = {}
+        for name, (shape, _) in slots.items():
+            try:
+                arr = np.asarray(state[name], dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"state_dict[{name!r}] is not numeric: {exc}") from None
+            if arr.shape != shape:
+                raise ValueError(
+                    f"state_dict[{name!r}] has shape {arr.shape}, the model expects {shape}"
+                )
+            arrays[name] = arr
+        for name, (_, params) in slots.items():
+            for p, x in zip(params, arrays[name].ravel().tolist()):
+                p.data = x
+
+    def _rows(self) -> list[tuple[str, str, int]]:
+        """Rows for ``summary()``: (name, output shape, parameter count)."""
+        return [(type(self).__name__, "?", self.num_parameters())]
+
+    def summary(self) -> str:
+        """A text table of layers, output shapes and parameter counts, with the total.
+
+        >>> print(MLP(784, [10, 10], seed=0).summary().splitlines()[-1])
+        Total params: 7,960
+        """
+        rows = [("Layer", "Output shape", "Params")]
+        rows += [(name, shape, f"{count:,}") for name, shape, count in self._rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows]
+        rule = "-" * len(lines[0])
+        return _Table(
+            "\n".join(
+                [lines[0], rule, *lines[1:], rule, f"Total params: {self.num_parameters():,}"]
+            )
+        )
+
+    def predict(self, X) -> np.ndarray:
+        """Outputs for the rows of ``X`` as a float array of shape ``(n, nout)``, no graph kept.
+
+        >>> Layer(2, 3, seed=0).predict([[0.0, 1.0]]).shape
+        (1, 3)
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2:
+            raise ValueError(f"predict expects an (n, nin) array, got shape {X.shape}")
+        out = []
+        with no_grad():
+            for row in X.tolist():
+                y = self(row)
+                out.append([y.data] if isinstance(y, Value) else [v.data for v in y])
+        return np.array(out, dtype=np.float64).reshape(len(out), -1)
+
+
+class Neuron(Module):
+    """One unit: ``activation(b + sum(w_i * x_i))``.
+
+    >>> n = Neuron(2, activation="relu", seed=0)
+    >>> n([1.0, -2.0]).data >= 0.0
+    True
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str | None = "tanh",
+        *,
+        init: str = "glorot_uniform",
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        _check_activation(activation)
+        self.nin = _check_size("nin", nin)
+        self.nout = 1
+        self.activation = activation
+        self.init = init
+        limit = _init_limit(init, self.nin, 1)
+        draws = np.random.default_rng(seed).uniform(-limit, limit, size=self.nin).tolist()
+        self._setup(draws)
+
+    def _setup(self, weights: list[float]) -> None:
+        self.w = [Value(x, label=f"w{j}") for j, x in enumerate(weights)]
+        self.b = Value(0.0, label="b")
+        self._act = _ACT_FN[self.activation]
+
+    @classmethod
+    def _from_weights(cls, weights: list[float], activation: str | None, init: str) -> Neuron:
+        """A neuron with given weights (a Layer draws its whole matrix at once)."""
+        n = cls.__new__(cls)
+        n.nin, n.nout, n.activation, n.init = len(weights), 1, activation, init
+        n._setup(weights)
+        return n
+
+    def __call__(self, x: Sequence) -> Value:
+        if len(x) != self.nin:
+            raise ValueError(f"Neuron expects {self.nin} inputs, got {len(x)}")
+        # Start from the bias and accumulate in a plain loop: 2 nodes per input, no temporaries.
+        act = self.b
+        for wi, xi in zip(self.w, x):
+            act = act + wi * xi
+        return act if self._act is None else self._act(act)
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def _slots(self):
+        return {"weight": ((self.nin,), self.w), "bias": ((), [self.b])}
+
+    def _rows(self):
+        return [(f"Neuron ({self.activation or 'linear'})", "(1,)", self.num_parameters())]
+
+    def _config(self) -> dict:
+        return {"class": "Neuron", "nin": self.nin, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """A fully connected layer of ``nout`` neurons on ``engine="value"``.
+
+    Called on ``nin`` numbers or Values, returns a list of ``nout`` Values (a single Value when
+    ``nout == 1``, as micrograd does).
+
+    >>> layer = Layer(2, 3, activation="sigmoid", seed=0)
+    >>> len(layer([1.0, 0.0])), layer.num_parameters()
+    (3, 9)
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | None = "tanh",
+        *,
+        init: str = "glorot_uniform",
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        _check_activation(activation)
+        self.nin = _check_size("nin", nin)
+        self.nout = _check_size("nout", nout)
+        self.activation = activation
+        self.init = init
+        limit = _init_limit(init, self.nin, self.nout)
+        rng = np.random.default_rng(seed)
+        weights = rng.uniform(-limit, limit, size=(self.nout, self.nin)).tolist()
+        self.neurons = [Neuron._from_weights(row, activation, init) for row in weights]
+        self._relabel("")
+
+    def _relabel(self, prefix: str) -> None:
+        # Labels w<layer>.<neuron>.<input> and b<layer>.<neuron>, so a drawn graph says which
+        # weight is which.
+        for i, n in enumerate(self.neurons):
+            for j, w in enumerate(n.w):
+                w.label = f"w{prefix}{i}.{j}"
+            n.b.label = f"b{prefix}{i}"
+
+    def forward(self, x: Sequence) -> list[Value]:
+        """The outputs as a list, even when ``nout == 1``."""
+        if len(x) != self.nin:
+            raise ValueError(f"Layer expects {self.nin} inputs, got {len(x)}")
+        return [n(x) for n in self.neurons]
+
+    def __call__(self, x: Sequence):
+        out = self.forward(x)
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def _slots(self):
+        return {
+            "weight": ((self.nout, self.nin), [w for n in self.neurons for w in n.w]),
+            "bias": ((self.nout,), [n.b for n in self.neurons]),
+        }
+
+    def _rows(self):
+        return [
+            (f"Layer ({self.activation or 'linear'})", f"({self.nout},)", self.num_parameters())
+        ]
+
+    def _config(self) -> dict:
+        return {
+            "class": "Layer",
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": self.activation,
+        }
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+def _layer_class(engine: str) -> type:
+    """The layer implementation for ``engine``: the only engine-specific part of an MLP."""
+    if engine == "value":
+        return Layer
+    if engine == "tensor":
+        if not hasattr(autograd, "Tensor"):
+            raise NotImplementedError("engine='tensor' arrives with autograd.Tensor")
+        raise NotImplementedError("engine='tensor' is not implemented in nn yet")
+    raise ValueError(f"unknown engine {engine!r}: expected 'value' or 'tensor'")
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``nin`` inputs, one layer per entry of ``nouts``.
+
+    Hidden layers use ``activation``, the last one ``output_activation`` (None: linear, as
+    micrograd). On ``engine="value"`` the model takes ``nin`` numbers or Values and returns a
+    Value when the last layer has one unit, else a list of Values.
+
+    >>> model = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    >>> model.num_parameters()
+    13
+    >>> 0.0 < model([0.0, 1.0]).data < 1.0
+    True
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str | None = "tanh",
+        output_activation: str | None = None,
+        seed: int | np.random.Generator | None = None,
+        engine: str = "value",
+        *,
+        init: str = "glorot_uniform",
+    ) -> None:
+        layer_cls = _layer_class(engine)
+        _check_activation(activation)
+        _check_activation(output_activation)
+        _init_limit(init, 1, 1)  # reject an unknown init before building anything
+        if isinstance(nouts, (int, np.integer)) or len(nouts) == 0:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        self.nin = _check_size("nin", nin)
+        self.nouts = [_check_size("layer size", n) for n in nouts]
+        self.nout = self.nouts[-1]
+        self.activation = activation
+        self.output_activation = output_activation
+        self.engine = engine
+        self.init = init
+        rng = np.random.default_rng(seed)  # one generator: layers draw in order
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            layer_cls(
+                sizes[i],
+                sizes[i + 1],
+                activation=output_activation if i == last else activation,
+                init=init,
+                seed=rng,
+            )
+            for i in range(len(self.nouts))
+        ]
+        for l, layer in enumerate(self.layers):
+            layer._relabel(f"{l}.")
+
+    def __call__(self, x: Sequence):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def _slots(self):
+        return {
+            f"layers.{i}.{name}": slot
+            for i, layer in enumerate(self.layers)
+            for name, slot in layer._slots().items()
+        }
+
+    def _rows(self):
+        return [
+            (
+                f"layers.{i} ({layer.activation or 'linear'})",
+                f"({layer.nout},)",
+                layer.num_parameters(),
+            )
+            for i, layer in enumerate(self.layers)
+        ]
+
+    def _config(self) -> dict:
+        return {
+            "class": "MLP",
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "engine": self.engine,
+            "init": self.init,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
+            f"output_activation={self.output_activation!r})"
+        )

@@ -1,0 +1,285 @@
+"""A Keras-like training loop: `fit`, `evaluate` and the `History` they report in.
+
+Per batch `fit` does what a PyTorch user writes by hand: ``optimizer.zero_grad()``, a forward
+pass over the batch, the loss, ``loss.backward()``, ``optimizer.step()``. Every argument is
+checked before the first step, so a bad call fails at once with a ValueError.
+
+Loss names (Keras's): ``"mse"`` / ``"mean_squared_error"``, ``"binary_crossentropy"`` (on
+probabilities; ``"binary_crossentropy_from_logits"`` on logits), ``"hinge"`` (labels -1/+1),
+``"sparse_categorical_crossentropy"`` (integer labels) and ``"categorical_crossentropy"``
+(one-hot labels). The categorical ones take the model's raw outputs as logits (our models
+have no softmax layer), like Keras's ``from_logits=True``. A callable loss gets the batch's
+predictions (as the model returns them, one per sample) and its targets (a numpy array).
+
+Metrics: ``"accuracy"`` is judged by the loss: a 0.5 threshold on probabilities
+(binary_crossentropy, and mse or a callable loss with one output), 0 on logits
+(from_logits) and on hinge scores (whose labels are -1/+1), the argmax otherwise. A callable
+metric ``f(y_true, y_pred) -> float`` gets numpy arrays and is reported under its
+``__name__``. As in Keras, an epoch's loss and metrics are averaged over its batches, each
+computed before that batch's update.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd import Value, no_grad
+
+from . import losses as L
+
+_BINARY_LABELS = {L.bce: "[0, 1]", L.bce_with_logits: "[0, 1]"}
+
+
+class History:
+    """What `fit` returns: ``history`` maps ``"loss"`` and each metric to per-epoch values.
+
+    >>> h = History()
+    >>> h.history
+    {}
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def _record(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 4) for k, v in self.history.items()}
+        return f"History(epochs={len(self.epoch)}, last={last})"
+
+
+def _loss_kind(fn) -> str:
+    """How predictions turn into classes for "accuracy"."""
+    if fn is L.bce_with_logits:
+        return "logit"
+    if fn is L.hinge:
+        return "sign"
+    if fn is L.cross_entropy:
+        return "class"
+    return "prob"
+
+
+def _accuracy_fn(kind: str, nout: int):
+    def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        if kind == "class":
+            return float(np.mean(y_pred.argmax(axis=1) == y_true.reshape(-1)))
+        if kind == "prob" and nout > 1:
+            return float(np.mean(y_pred.argmax(axis=1) == y_true.argmax(axis=1)))
+        if kind == "sign":
+            guess = np.where(y_pred > 0.0, 1.0, -1.0)
+        else:
+            guess = (y_pred > (0.0 if kind == "logit" else 0.5)).astype(np.float64)
+        return float(np.mean(guess == y_true.reshape(y_pred.shape)))
+
+    return accuracy
+
+
+def _resolve_metrics(metrics, loss_fn, nout: int) -> dict:
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = (metrics,)
+    out = {}
+    for m in metrics:
+        if m in ("accuracy", "acc"):
+            out["accuracy"] = _accuracy_fn(_loss_kind(loss_fn), nout)
+        elif callable(m):
+            out[getattr(m, "__name__", "metric")] = m
+        else:
+            raise ValueError(f"unknown metric {m!r}: expected 'accuracy' or a callable")
+    return out
+
+
+def _prepare(model, X, y, loss) -> tuple:
+    """Check and convert the data: (rows as lists, targets array, loss fn, nout)."""
+    loss_fn = L.get(loss)
+    try:
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"X and y must be numeric arrays: {exc}") from None
+    nin = getattr(model, "nin", None)
+    if X.ndim != 2 or (nin is not None and X.shape[1] != nin):
+        raise ValueError(f"X must have shape (n, {nin or 'nin'}), got {X.shape}")
+    n = X.shape[0]
+    if n == 0:
+        raise ValueError("X has no rows")
+    if not np.isfinite(X).all():
+        raise ValueError("X contains nan or inf")
+    if y.shape[0:1] != (n,):
+        raise ValueError(f"X has {n} rows but y has shape {y.shape}")
+    nout = getattr(model, "nout", 1)
+
+    if loss_fn is L.cross_entropy:
+        if loss == "categorical_crossentropy":
+            onehot = (
+                y.ndim == 2
+                and y.shape[1] == nout
+                and np.isin(y, (0.0, 1.0)).all()
+                and (y.sum(axis=1) == 1).all()
+            )
+            if not onehot:
+                raise ValueError(
+                    f"categorical_crossentropy needs one-hot targets of shape (n, {nout}), "
+                    f"got shape {y.shape}; use sparse_categorical_crossentropy for class indices"
+                )
+            y = y.argmax(axis=1).astype(np.float64)
+        y = y.reshape(n, -1)
+        if y.shape[1] != 1:
+            raise ValueError(f"class labels must have shape (n,), got {y.shape}")
+        y = y.reshape(n)
+        bad = y[(y != np.round(y)) | (y < 0) | (y >= nout)]
+        if bad.size:
+            raise ValueError(f"label {bad[0]!r} is not a class index in [0, {nout})")
+        return X.tolist(), y.astype(np.int64), loss_fn, nout
+
+    if y.ndim == 1:
+        y = y.reshape(n, 1)
+    if y.ndim != 2 or y.shape[1] != nout:
+        raise ValueError(
+            f"y must have shape (n, {nout}) for a model with {nout} outputs, got {y.shape}"
+        )
+    if not np.isfinite(y).all():
+        raise ValueError("y contains nan or inf")
+    if loss_fn in _BINARY_LABELS and ((y < 0) | (y > 1)).any():
+        raise ValueError(f"{loss} needs targets in [0, 1], got {y[(y < 0) | (y > 1)][0]!r}")
+    if loss_fn is L.hinge and not np.isin(y, (-1.0, 1.0)).all():
+        raise ValueError(f"hinge needs labels -1 or +1, got {y[~np.isin(y, (-1.0, 1.0))][0]!r}")
+    return X.tolist(), (y.reshape(n) if nout == 1 else y), loss_fn, nout
+
+
+def _positive_int(name: str, x) -> int:
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {x!r}")
+    return int(x)
+
+
+def _output_data(out) -> list[float]:
+    """A model's output for one sample (a Value or a list of Values) as floats."""
+    return [out.data] if isinstance(out, Value) else [v.data for v in out]
+
+
+def _call(callbacks, hook: str, *args) -> None:
+    for cb in callbacks:
+        fn = getattr(cb, hook, None)
+        if fn is not None:
+            fn(*args)
+
+
+def fit(
+    model,
+    X,
+    y,
+    *,
+    loss,
+    optimizer,
+    epochs: int,
+    batch_size: int | None = None,
+    metrics=("accuracy",),
+    callbacks=(),
+    shuffle: bool = True,
+    seed: int | None = None,
+    verbose: int = 1,
+) -> History:
+    """Train ``model`` on ``(X, y)``; returns the per-epoch loss and metrics.
+
+    ``batch_size=None`` trains on the whole data set per step. ``shuffle`` reorders the rows
+    every epoch with ``numpy.random.default_rng(seed)``. ``verbose``: 0 silent, 1 a tqdm
+    progress bar over epochs with the running loss and metrics, 2 one line per epoch.
+
+    >>> import nn
+    >>> X, y = nn.datasets.xor()
+    >>> model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    >>> h = fit(model, X, y, loss="binary_crossentropy", optimizer=nn.SGD(model.parameters(),
+    ...         lr=0.5), epochs=3, verbose=0)
+    >>> len(h.history["loss"]), sorted(h.history)
+    (3, ['accuracy', 'loss'])
+    """
+    if getattr(model, "engine", "value") != "value":
+        raise NotImplementedError("nn.fit on engine='tensor' arrives with autograd.Tensor")
+    rows, Y, loss_fn, nout = _prepare(model, X, y, loss)
+    epochs = _positive_int("epochs", epochs)
+    n = len(rows)
+    batch_size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    metric_fns = _resolve_metrics(metrics, loss_fn, nout)
+    if not (
+        callable(getattr(optimizer, "step", None))
+        and callable(getattr(optimizer, "zero_grad", None))
+    ):
+        raise ValueError(f"optimizer must have step() and zero_grad(), got {optimizer!r}")
+    if isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        raise ValueError("callbacks must be a list of callback objects")
+    callbacks = list(callbacks)
+
+    rng = np.random.default_rng(seed)
+    history = History()
+    for cb in callbacks:
+        if hasattr(cb, "set_model"):
+            cb.set_model(model)
+        if hasattr(cb, "set_data"):
+            cb.set_data(np.asarray(X, dtype=np.float64), Y)
+    bar = None
+    if verbose == 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, desc="fit", unit="epoch")
+    _call(callbacks, "on_train_begin", {})
+    try:
+        for epoch in range(epochs):
+            _call(callbacks, "on_epoch_begin", epoch, {})
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            total, outputs = 0.0, np.empty((n, nout))
+            for b, start in enumerate(range(0, n, batch_size)):
+                idx = order[start : start + batch_size]
+                optimizer.zero_grad()
+                preds = [model(rows[i]) for i in idx]
+                value = loss_fn(preds, Y[idx])
+                value.backward()
+                optimizer.step()
+                # Predictions as they were before this batch's update (Keras reports those).
+                outputs[start : start + len(idx)] = [_output_data(p) for p in preds]
+                total += value.data * len(idx)
+                _call(callbacks, "on_batch_end", b, {"loss": value.data})
+            logs = {"loss": total / n}
+            Y_epoch = Y[order]
+            for name, fn in metric_fns.items():
+                logs[name] = float(fn(Y_epoch, outputs))
+            history._record(epoch, logs)
+            _call(callbacks, "on_epoch_end", epoch, dict(logs))
+            if bar is not None:
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+                bar.update(1)
+            elif verbose == 2:
+                text = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+                print(f"Epoch {epoch + 1}/{epochs} - {text}", flush=True)
+    finally:
+        if bar is not None:
+            bar.close()
+    _call(callbacks, "on_train_end", {k: v[-1] for k, v in history.history.items()})
+    return history
+
+
+def evaluate(model, X, y, loss, metrics=("accuracy",)) -> dict[str, float]:
+    """The loss and metrics of ``model`` on ``(X, y)``, without recording a graph.
+
+    >>> import nn
+    >>> X, y = nn.datasets.xor()
+    >>> model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    >>> sorted(evaluate(model, X, y, "binary_crossentropy"))
+    ['accuracy', 'loss']
+    """
+    if getattr(model, "engine", "value") != "value":
+        raise NotImplementedError("nn.evaluate on engine='tensor' arrives with autograd.Tensor")
+    rows, Y, loss_fn, nout = _prepare(model, X, y, loss)
+    metric_fns = _resolve_metrics(metrics, loss_fn, nout)
+    with no_grad():
+        preds = [model(r) for r in rows]
+        logs = {"loss": float(loss_fn(preds, Y).data)}
+    outputs = np.array([_output_data(p) for p in preds], dtype=np.float64).reshape(len(rows), nout)
+    for name, fn in metric_fns.items():
+        logs[name] = float(fn(Y, outputs))
+    return logs
