@@ -1,0 +1,27 @@
+# The two commands of the README. Both do the whole set-up first (scripts/setup.sh: a .venv
+# with tracegrad editable, Graphviz's dot), which is silent when nothing is missing.
+PYTHON ?= python3
+BIN := .venv/bin
+
+.PHONY: setup demo test lint bench clean
+
+setup:
+	@PYTHON=$(PYTHON) scripts/setup.sh
+
+demo: setup
+	@$(BIN)/tracegrad demo xor --svg xor_graph.svg
+
+# Every test: unit and property tests, doctests, and the notebooks (nbmake executes them).
+test: setup
+	@$(BIN)/python -m pytest -q -n 2 --nbmake --doctest-modules tests autograd nn viz notebooks
+
+lint: setup
+	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: setup
+	@$(BIN)/python bench/bench_engine.py
+	@$(BIN)/python bench/bench_moons.py
+	@$(BIN)/python bench/bench_tensor.py
+
+clean:
+	rm -rf .venv .pytest_cache .hypothesis .ruff_cache *.egg-info bench/.venv-micrograd
