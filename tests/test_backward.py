@@ -1,0 +1,337 @@
+"""The reverse pass: reuse, accumulation semantics, zero_grad, seeds, create_graph,
+backward_steps, and a 1,000,000-node chain at the default recursion limit.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+
+from autograd import Value
+
+
+def reachable(root: Value) -> list[Value]:
+    """Every node reachable from root, each once (identity), without recursion."""
+    seen: dict[int, Value] = {}
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        if id(v) not in seen:
+            seen[id(v)] = v
+            stack.extend(v.parents)
+    return list(seen.values())
+
+
+def as_float(g) -> float:
+    return g.data if isinstance(g, Value) else g
+
+
+# --- reuse --------------------------------------------------------------------------------------
+
+
+def test_a_plus_a_accumulates_both_edges():
+    a = Value(3.0)
+    b = a + a
+    b.backward()
+    assert a.grad == 2.0
+    assert b.grad == 1.0
+
+
+def test_a_times_a_accumulates_both_edges():
+    a = Value(3.0)
+    b = a * a
+    b.backward()
+    assert a.grad == 6.0
+
+
+def test_diamond():
+    # d = (2a) * (a + 1): dd/da = 2(a + 1) + 2a = 4a + 2.
+    a = Value(3.0, label="a")
+    b = a * 2
+    c = a + 1
+    d = b * c
+    d.backward()
+    assert d.data == 24.0
+    assert a.grad == 14.0
+    assert b.grad == 4.0  # = c
+    assert c.grad == 6.0  # = b
+
+
+def test_deep_diamond_with_shared_subexpressions():
+    # y = e^x; z = y*y + y; w = z * y  =>  w = e^{3x} + e^{2x}, dw/dx = 3e^{3x} + 2e^{2x}.
+    x = Value(0.4)
+    y = x.exp()
+    z = y * y + y
+    w = z * y
+    w.backward()
+    assert math.isclose(w.data, math.exp(1.2) + math.exp(0.8), rel_tol=1e-13)
+    assert math.isclose(x.grad, 3 * math.exp(1.2) + 2 * math.exp(0.8), rel_tol=1e-13)
+    assert math.isclose(y.grad, 3 * math.exp(0.8) + 2 * math.exp(0.4), rel_tol=1e-13)
+
+
+def test_constant_leaf_parents_receive_gradients_too():
+    # Every node reachable from the root is accumulated into, constants included.
+    a = Value(3.0)
+    out = a * 2
+    out.backward()
+    assert out.parents[1].grad == 3.0
+    assert a.grad == 2.0
+
+
+def test_backward_of_a_leaf_sets_its_own_grad():
+    a = Value(5.0)
+    a.backward()
+    assert a.grad == 1.0
+
+
+def test_grads_are_floats_after_backward():
+    a, b = Value(2.0), Value(-1.0)
+    (a * b + a.tanh()).backward()
+    assert type(a.grad) is float and type(b.grad) is float
+
+
+# --- accumulation ---------------------------------------------------------------------------
+
+
+def test_second_backward_doubles_every_gradient_24_not_36():
+    # API.md: y = x*x; z = 2*y at x=3; two z.backward() calls leave x.grad == 24
+    # (micrograd's second call gives 36 by re-propagating y's accumulated grad).
+    x = Value(3.0)
+    y = x * x
+    z = 2 * y
+    z.backward()
+    assert (x.grad, y.grad, z.grad) == (12.0, 2.0, 1.0)
+    z.backward()
+    assert x.grad == 24.0
+    assert y.grad == 4.0
+    assert z.grad == 2.0
+    assert z.parents[0].grad == 2 * 9.0  # the constant 2: dz/d2 = y, twice
+
+
+def test_a_pass_propagates_only_its_own_contributions_across_roots():
+    # y already holds a grad from y.backward(); z.backward() must not push it on again.
+    x = Value(3.0)
+    y = x * x
+    y.backward()
+    assert (x.grad, y.grad) == (6.0, 1.0)
+    z = 2 * y
+    z.backward()
+    assert y.grad == 1.0 + 2.0
+    assert x.grad == 6.0 + 2.0 * 6.0
+
+
+def test_two_roots_sharing_a_leaf_accumulate():
+    x = Value(1.5)
+    u = x * 2
+    v = x * 3
+    u.backward()
+    v.backward()
+    assert x.grad == 5.0
+
+
+def test_backward_with_a_seed_scales_every_gradient():
+    x = Value(2.0)
+    y = x * x * x
+    y.backward(grad=2.5)
+    assert y.grad == 2.5
+    assert x.grad == 2.5 * 12.0
+
+
+def test_backward_seed_is_positional_too():
+    x = Value(2.0)
+    y = x * 4
+    y.backward(-0.5)
+    assert x.grad == -2.0
+
+
+# --- zero_grad ------------------------------------------------------------------------------
+
+
+def test_zero_grad_resets_every_reachable_node():
+    x, w = Value(0.5), Value(-2.0)
+    out = (x * w).tanh() + x
+    out.backward()
+    nodes = reachable(out)
+    assert any(n.grad != 0.0 for n in nodes)
+    out.zero_grad()
+    assert all(n.grad == 0.0 and type(n.grad) is float for n in nodes)
+
+
+def test_zero_grad_then_backward_gives_a_single_pass_result():
+    x = Value(3.0)
+    y = (x * x).exp() * 0.0 + x * 4
+    y.backward()
+    y.backward()
+    y.zero_grad()
+    y.backward()
+    assert x.grad == 4.0
+
+
+def test_zero_grad_leaves_nodes_that_are_not_reachable_alone():
+    x = Value(1.5)
+    u = x * 2
+    v = x * 3
+    u.backward()
+    v.backward()
+    u.zero_grad()
+    assert x.grad == 0.0
+    assert u.grad == 0.0
+    assert v.grad == 1.0  # v is not reachable from u
+
+
+# --- create_graph ---------------------------------------------------------------------------
+
+
+def test_create_graph_makes_grads_differentiable_values():
+    # y = x^3: dy/dx = 3x^2 = 27 at x = 3; d2y/dx2 = 6x = 18.
+    x = Value(3.0)
+    y = x * x * x
+    y.backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, Value)
+    assert g.data == 27.0
+    assert g.parents != ()  # it carries its own graph
+    y.zero_grad()
+    g.backward()
+    assert as_float(x.grad) == 18.0
+
+
+def test_create_graph_through_unary_ops():
+    # y = sin(x) * x: y' = cos x * x + sin x; y'' = -sin x * x + 2 cos x.
+    x0 = 0.7
+    x = Value(x0)
+    y = x.sin() * x
+    y.backward(create_graph=True)
+    g = x.grad
+    assert math.isclose(g.data, math.cos(x0) * x0 + math.sin(x0), rel_tol=1e-13)
+    y.zero_grad()
+    g.backward()
+    assert math.isclose(as_float(x.grad), -math.sin(x0) * x0 + 2 * math.cos(x0), rel_tol=1e-13)
+
+
+# --- backward_steps -------------------------------------------------------------------------
+
+
+def build_graphs():
+    """A few graphs with reuse; each call builds fresh nodes. Returns (root, leaves)."""
+    a, b, c = Value(0.3, label="a"), Value(-1.2, label="b"), Value(2.0, label="c")
+    h = (a * b).tanh()
+    e = h * h + (a / c).exp() - b.relu() + c**a
+    yield e, (a, b, c)
+    x = Value(1.5, label="x")
+    y = x * x
+    z = (y + x).log() * y.sigmoid() + (-x).abs().sqrt()
+    yield z, (x,)
+    s = Value(0.8, label="s")
+    yield s.sin() * s.cos() + s, (s,)
+
+
+def test_backward_steps_gives_the_same_grads_as_backward():
+    for (r1, _), (r2, _) in zip(build_graphs(), build_graphs(), strict=True):
+        r1.backward()
+        for _ in r2.backward_steps():
+            pass
+        n1, n2 = reachable(r1), reachable(r2)
+        assert len(n1) == len(n2)
+        # reachable() walks both identical graphs in the same order.
+        for u, v in zip(n1, n2, strict=True):
+            assert u.data == v.data
+            assert u.grad == v.grad
+
+
+def test_backward_steps_is_lazy_until_iterated():
+    (root, leaves), *_ = build_graphs()
+    steps = root.backward_steps()
+    assert all(n.grad == 0.0 for n in reachable(root))
+    first = next(steps)
+    assert first.node is root
+    assert first.upstream == 1.0
+    assert all(p.grad != 0.0 or loc == 0.0 for p, loc, _ in first.edges)
+
+
+def test_backward_steps_attributes_and_state_when_each_step_is_yielded():
+    for root, _ in build_graphs():
+        nodes = reachable(root)
+        non_leaves = {id(n) for n in nodes if n.parents}
+        received: dict[int, float] = {}  # contributions seen so far, per parent
+        visited: list[Value] = []
+        for step in root.backward_steps():
+            node = step.node
+            visited.append(node)
+            assert step.upstream == node.grad
+            assert len(step.edges) == len(node.parents)
+            for (parent, local, contribution), p, g in zip(
+                step.edges, node.parents, node.local_grads, strict=True
+            ):
+                assert parent is p
+                assert local == g
+                assert contribution == step.upstream * local
+                received[id(parent)] = received.get(id(parent), 0.0) + contribution
+            # the step's contributions are already in its parents' grads when it is yielded
+            for parent in node.parents:
+                assert math.isclose(parent.grad, received[id(parent)], rel_tol=1e-15)
+        ids = [id(n) for n in visited]
+        assert len(ids) == len(set(ids)), "a node was visited twice"
+        assert non_leaves <= set(ids), "a non-leaf node got no step"
+        # reverse topological order: each node comes after every node that has it as a parent
+        position = {i: k for k, i in enumerate(ids)}
+        for v in visited:
+            for p in v.parents:
+                if id(p) in position:
+                    assert position[id(p)] > position[id(v)]
+        # after exhaustion the yielded upstreams are the nodes' final grads
+        for v in visited:
+            want = received.get(id(v), 1.0 if v is root else 0.0)
+            assert math.isclose(v.grad, want, rel_tol=1e-15)
+
+
+def test_backward_steps_with_a_seed():
+    x = Value(2.0)
+    y = x * 3
+    steps = list(y.backward_steps(grad=0.5))
+    assert steps[0].node is y
+    assert steps[0].upstream == 0.5
+    assert x.grad == 1.5
+
+
+def test_str_of_a_step_spells_the_chain_rule_with_labels():
+    a = Value(1.5, label="a")
+    b = Value(3.0, label="b")
+    c = a * b
+    c.label = "c"
+    k = Value(2.0, label="k")
+    L = c * k
+    L.label = "L"
+    step = next(s for s in L.backward_steps() if s.node is c)
+    text = str(step)
+    # dc/da = b = 3.0, dL/dc = k = 2.0; dc/db = a = 1.5.
+    assert "dL/da += dL/dc * dc/da = 2.0 * 3.0 = 6.0" in text
+    assert "dL/db += dL/dc * dc/db = 2.0 * 1.5 = 3.0" in text
+
+
+# --- a long chain ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_million_node_chain_at_the_default_recursion_limit():
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # Python's default: the engine must not need more
+    try:
+        x = Value(1.0, label="x")
+        y = x
+        for _ in range(1_000_000):
+            y = -y
+        assert y.data == 1.0
+        y.backward()
+        assert x.grad == 1.0
+        assert y.grad == 1.0
+        y.zero_grad()
+        assert x.grad == 0.0
+        y.backward()
+        assert x.grad == 1.0
+        del y  # freeing the chain must not overflow the C stack either
+        assert sys.getrecursionlimit() == 1000
+    finally:
+        sys.setrecursionlimit(old)
