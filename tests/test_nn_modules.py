@@ -1,0 +1,332 @@
+"""nn modules: forward maths, seeded initialisation, parameters, summary, state and save/load."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value
+
+ACTS = {
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "relu": lambda z: np.maximum(z, 0.0),
+    None: lambda z: z,
+}
+
+
+def numpy_forward(model: nn.MLP, x: np.ndarray) -> np.ndarray:
+    """The MLP's function written independently with numpy from its state dict."""
+    state = model.state_dict()
+    for i, layer in enumerate(model.layers):
+        x = ACTS[layer.activation](state[f"layers.{i}.weight"] @ x + state[f"layers.{i}.bias"])
+    return x
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "relu", None])
+def test_mlp_forward_matches_numpy(act):
+    model = nn.MLP(3, [4, 2], activation=act, output_activation=act, seed=1)
+    # Non-zero biases, so a bias that is ignored or misplaced shows.
+    state = model.state_dict()
+    state["layers.0.bias"] = np.array([0.1, -0.2, 0.3, -0.4])
+    state["layers.1.bias"] = np.array([0.5, -0.6])
+    model.load_state_dict(state)
+    x = np.array([0.7, -1.3, 2.0])
+    out = model(x.tolist())
+    assert [v.data for v in out] == pytest.approx(numpy_forward(model, x).tolist(), abs=1e-12)
+
+
+def test_neuron_and_layer_outputs():
+    n = nn.Neuron(2, activation=None, seed=0)
+    w = n.state_dict()["weight"]
+    assert n([2.0, 3.0]).data == pytest.approx(2.0 * w[0] + 3.0 * w[1])
+    layer = nn.Layer(2, 3, activation="tanh", seed=0)
+    out = layer([1.0, -1.0])
+    assert isinstance(out, list) and len(out) == 3
+    single = nn.Layer(2, 1, seed=0)([1.0, -1.0])
+    assert isinstance(single, Value)  # micrograd's convention for one unit
+    assert isinstance(nn.MLP(2, [3, 1], seed=0)([1.0, 0.0]), Value)
+    assert len(nn.MLP(2, [3, 2], seed=0)([1.0, 0.0])) == 2
+
+
+def test_inputs_may_be_values_and_gradients_reach_them():
+    model = nn.MLP(2, [3, 1], seed=0)
+    x = [Value(0.5), Value(-0.25)]
+    model(x).backward()
+    assert any(xi.grad != 0.0 for xi in x)
+    assert any(p.grad != 0.0 for p in model.parameters())
+
+
+def test_wrong_input_length_raises():
+    with pytest.raises(ValueError, match="expects 2 inputs, got 3"):
+        nn.MLP(2, [3, 1], seed=0)([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="expects 2 inputs"):
+        nn.Neuron(2)([1.0])
+
+
+def test_parameter_counts_and_order():
+    model = nn.MLP(784, [10, 10], seed=0)
+    assert model.num_parameters() == 784 * 10 + 10 + 10 * 10 + 10 == 7960
+    params = model.parameters()
+    assert len(params) == len({id(p) for p in params}) == 7960
+    # Order: layer by layer, neuron by neuron, weights then bias.
+    first = model.layers[0].neurons[0]
+    assert params[:785] == [*first.w, first.b]
+    assert nn.Neuron(5).num_parameters() == 6
+    assert nn.Layer(3, 4).num_parameters() == 16
+
+
+def test_summary_table():
+    text = nn.MLP(784, [10, 10], seed=0).summary()
+    lines = text.splitlines()
+    assert lines[0].split() == ["Layer", "Output", "shape", "Params"]
+    assert "7,850" in lines[2] and "(10,)" in lines[2] and "tanh" in lines[2]
+    assert "110" in lines[3] and "linear" in lines[3]
+    assert lines[-1] == "Total params: 7,960"
+    assert repr(text) == text  # shows as a table at a prompt, not as an escaped string
+
+
+def test_labels_name_every_weight():
+    model = nn.MLP(2, [3, 1], seed=0)
+    assert model.layers[1].neurons[0].w[2].label == "w1.0.2"
+    assert model.layers[0].neurons[1].b.label == "b0.1"
+
+
+# --- initialisation ---------------------------------------------------------------------
+
+
+def test_seed_reproduces_and_varies():
+    a = nn.MLP(3, [5, 2], seed=7).state_dict()
+    b = nn.MLP(3, [5, 2], seed=7).state_dict()
+    c = nn.MLP(3, [5, 2], seed=8).state_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["layers.0.weight"], c["layers.0.weight"])
+
+
+@pytest.mark.parametrize(
+    "init, limit",
+    [
+        ("glorot_uniform", lambda fi, fo: math.sqrt(6 / (fi + fo))),
+        ("he_uniform", lambda fi, fo: math.sqrt(6 / fi)),
+        ("uniform", lambda fi, fo: 1.0),
+    ],
+)
+def test_documented_draw_order(init, limit):
+    """Layers in order from one generator, each an (nout, nin) uniform matrix; zero biases."""
+    model = nn.MLP(3, [4, 2], seed=11, init=init)
+    rng = np.random.default_rng(11)
+    state = model.state_dict()
+    for i, (fi, fo) in enumerate([(3, 4), (4, 2)]):
+        lim = limit(fi, fo)
+        expected = rng.uniform(-lim, lim, size=(fo, fi))
+        assert np.array_equal(state[f"layers.{i}.weight"], expected)
+        assert np.array_equal(state[f"layers.{i}.bias"], np.zeros(fo))
+
+
+def test_glorot_fills_its_range():
+    w = nn.Layer(784, 10, seed=0).state_dict()["weight"]
+    limit = math.sqrt(6 / (784 + 10))
+    assert np.abs(w).max() <= limit
+    assert np.abs(w).max() > 0.99 * limit  # 7,840 uniform draws reach the edge
+    assert abs(w.mean()) < 0.05 * limit
+
+
+def test_neuron_init_uses_fan_out_one():
+    n = nn.Neuron(4, seed=3)
+    lim = math.sqrt(6 / 5)
+    assert np.array_equal(n.state_dict()["weight"], np.random.default_rng(3).uniform(-lim, lim, 4))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(nin=2, nouts=[3, 1], activation="softmax"), "unknown activation"),
+        (dict(nin=2, nouts=[3, 1], output_activation="gelu"), "unknown activation"),
+        (dict(nin=2, nouts=[3, 1], engine="jax"), "unknown engine 'jax'"),
+        (dict(nin=2, nouts=[3, 1], init="xavier"), "unknown init 'xavier'"),
+        (dict(nin=0, nouts=[3, 1]), "nin must be a positive integer"),
+        (dict(nin=2, nouts=[]), "non-empty list"),
+        (dict(nin=2, nouts=3), "non-empty list"),
+        (dict(nin=2, nouts=[3, 0]), "layer size must be a positive integer"),
+        (dict(nin=2.5, nouts=[3]), "nin must be a positive integer"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nn.MLP(**kwargs)
+
+
+def test_tensor_engine_not_yet_available():
+    with pytest.raises(NotImplementedError, match="engine='tensor'"):
+        nn.MLP(2, [3, 1], engine="tensor")
+
+
+# --- gradients, state -------------------------------------------------------------------
+
+
+def test_zero_grad_resets_every_parameter():
+    model = nn.MLP(2, [3, 1], seed=0)
+    (model([1.0, 2.0]) * 3.0).backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_state_dict_layout_and_round_trip():
+    src = nn.MLP(2, [3, 1], seed=0)
+    state = src.state_dict()
+    assert {k: v.shape for k, v in state.items()} == {
+        "layers.0.weight": (3, 2),
+        "layers.0.bias": (3,),
+        "layers.1.weight": (1, 3),
+        "layers.1.bias": (1,),
+    }
+    # PyTorch's layout: row i of a weight is neuron i's weights.
+    assert state["layers.0.weight"][1].tolist() == [w.data for w in src.layers[0].neurons[1].w]
+    dst = nn.MLP(2, [3, 1], seed=1)
+    dst.load_state_dict(state)
+    assert dst.predict([[0.3, 0.9]]).tolist() == src.predict([[0.3, 0.9]]).tolist()
+    state["layers.0.weight"][0, 0] = 123.0  # a copy: editing it leaves the model alone
+    assert src.layers[0].neurons[0].w[0].data != 123.0
+
+
+def test_load_state_dict_rejects_mismatches_and_changes_nothing():
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    bad_shape = dict(before, **{"layers.1.weight": np.zeros((3, 1))})
+    with pytest.raises(ValueError, match=r"layers.1.weight.*shape \(3, 1\).*\(1, 3\)"):
+        model.load_state_dict(bad_shape)
+    missing = {k: v for k, v in before.items() if k != "layers.0.bias"}
+    with pytest.raises(ValueError, match=r"missing \['layers.0.bias'\]"):
+        model.load_state_dict(missing)
+    with pytest.raises(ValueError, match=r"unexpected \['extra'\]"):
+        model.load_state_dict(dict(before, extra=np.zeros(1)))
+    with pytest.raises(ValueError, match="not numeric"):
+        model.load_state_dict(dict(before, **{"layers.0.bias": ["a", "b", "c"]}))
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def test_custom_module_gets_the_generic_machinery():
+    class Affine(nn.Module):
+        def __init__(self):
+            self.a, self.b = Value(2.0), Value(1.0)
+
+        def __call__(self, x):
+            return self.a * x[0] + self.b
+
+        def parameters(self):
+            return [self.a, self.b]
+
+    m = Affine()
+    assert m.num_parameters() == 2
+    assert set(m.state_dict()) == {"0", "1"}
+    m.load_state_dict({"0": np.array(3.0), "1": np.array(0.5)})
+    assert m.predict([[2.0]]).tolist() == [[6.5]]
+    assert "Total params: 2" in m.summary()
+
+
+def test_predict_shape_and_values():
+    model = nn.MLP(2, [4, 3], seed=0)
+    X = np.array([[0.0, 1.0], [2.0, -1.0]])
+    out = model.predict(X)
+    assert out.shape == (2, 3) and out.dtype == np.float64
+    assert out[1].tolist() == [v.data for v in model(X[1].tolist())]
+    assert nn.MLP(2, [4, 1], seed=0).predict(X).shape == (2, 1)
+
+
+# --- save / load ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_save_load_round_trip(tmp_path, suffix):
+    model = nn.MLP(2, [5, 3, 1], activation="relu", output_activation="sigmoid", seed=4)
+    path = tmp_path / f"model{suffix}"
+    nn.save(model, path)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # exactly the path given
+    loaded = nn.load(path)
+    assert isinstance(loaded, nn.MLP)
+    assert (loaded.nouts, loaded.activation, loaded.output_activation) == (
+        [5, 3, 1],
+        "relu",
+        "sigmoid",
+    )
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("cls", ["Neuron", "Layer"])
+def test_save_load_smaller_modules(tmp_path, cls):
+    model = nn.Neuron(3, seed=0) if cls == "Neuron" else nn.Layer(3, 2, seed=0)
+    nn.save(model, tmp_path / "m.json")
+    loaded = nn.load(tmp_path / "m.json")
+    assert type(loaded) is type(model)
+    assert np.array_equal(loaded.predict([[1.0, 2.0, 3.0]]), model.predict([[1.0, 2.0, 3.0]]))
+
+
+def test_load_rejects_malformed_json(tmp_path):
+    path = tmp_path / "m.json"
+    nn.save(nn.MLP(2, [3, 1], seed=0), path)
+    good = json.loads(path.read_text())
+
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        nn.load(path)
+    path.write_text(json.dumps(dict(good, format="keras")))
+    with pytest.raises(ValueError, match="not a tracegrad model file"):
+        nn.load(path)
+    path.write_text(json.dumps(dict(good, version=99)))
+    with pytest.raises(ValueError, match="unsupported version 99"):
+        nn.load(path)
+    path.write_text(json.dumps(dict(good, config=dict(good["config"], **{"class": "os.system"}))))
+    with pytest.raises(ValueError, match="unknown model class"):
+        nn.load(path)
+    path.write_text(json.dumps(dict(good, config=dict(good["config"], nouts=[3, 2]))))
+    with pytest.raises(ValueError, match=r"layers.1.weight.*\(1, 3\).*\(2, 3\)"):
+        nn.load(path)
+    path.write_text(json.dumps({k: v for k, v in good.items() if k != "state"}))
+    with pytest.raises(ValueError, match="no 'state'"):
+        nn.load(path)
+
+
+def test_load_rejects_malformed_npz_and_never_unpickles(tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        nn.load(path)
+    # An object array would need pickle: refused, never loaded.
+    header = json.dumps(
+        {
+            "format": "tracegrad.nn",
+            "version": 1,
+            "config": {"class": "Neuron", "nin": 1, "activation": None},
+        }
+    )
+    with open(path, "wb") as f:
+        np.savez(
+            f,
+            __config__=np.array(header),
+            weight=np.array([{"x": 1}], dtype=object),
+            bias=np.array(0.0),
+        )
+    with pytest.raises(ValueError, match="unreadable entry"):
+        nn.load(path)
+    with open(path, "wb") as f:
+        np.savez(f, weight=np.zeros(1), bias=np.array(0.0))
+    with pytest.raises(ValueError, match="no __config__"):
+        nn.load(path)
+    with open(path, "wb") as f:
+        np.save(f, np.zeros(3))
+    with pytest.raises(ValueError, match="single array"):
+        nn.load(path)
+
+
+def test_save_load_bad_suffix(tmp_path):
+    with pytest.raises(ValueError, match=r"suffix '.pkl'.*\.json or \.npz"):
+        nn.save(nn.MLP(2, [1], seed=0), tmp_path / "m.pkl")
+    with pytest.raises(ValueError, match="suffix"):
+        nn.load(tmp_path / "m.txt")
