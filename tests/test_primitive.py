@@ -1,0 +1,125 @@
+"""autograd.primitive: user ops that behave like built-in ones."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd import Value, no_grad, primitive
+
+
+def softplus_forward(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+# Written with math functions, as in API.md: fine for backward(), not differentiable again.
+softplus = primitive("softplus", softplus_forward, lambda x, out: 1 / (1 + math.exp(-x)))
+
+# Written with Value-compatible arithmetic only: differentiable again under create_graph.
+cube = primitive("cube", lambda x: x * x * x, lambda x, out: 3 * x * x)
+
+# Two inputs, derivative uses the forward output.
+hypot = primitive("hypot", math.hypot, lambda x, y, out: (x / out, y / out))
+
+
+def test_primitive_value_op_and_local_grad():
+    x = Value(0.3, label="x")
+    y = softplus(x)
+    assert isinstance(y, Value)
+    assert y.op == "softplus"
+    assert len(y.parents) == 1 and y.parents[0] is x
+    assert math.isclose(y.data, math.log1p(math.exp(0.3)), rel_tol=1e-15)
+    assert len(y.local_grads) == 1
+    assert math.isclose(y.local_grads[0], 1 / (1 + math.exp(-0.3)), rel_tol=1e-15)
+
+
+def test_primitive_composes_with_built_in_ops_in_backward():
+    # d/dx [softplus(2x) * x] = 2 sigmoid(2x) x + softplus(2x)
+    x0 = 0.7
+    x = Value(x0)
+    out = softplus(x * 2) * x
+    out.backward()
+    sig = 1 / (1 + math.exp(-2 * x0))
+    assert math.isclose(x.grad, 2 * sig * x0 + math.log1p(math.exp(2 * x0)), rel_tol=1e-13)
+
+
+def test_derivative_receives_inputs_and_the_forward_output():
+    seen = []
+
+    def derivative(x, out):
+        seen.append((x, out))
+        return 2.0 * out
+
+    double_exp = primitive("double_exp", lambda x: math.exp(2 * x), derivative)
+    y = double_exp(Value(0.5))
+    assert len(seen) == 1
+    x_seen, out_seen = seen[0]
+    # at forward time (no create_graph) the derivative works on plain floats
+    assert type(x_seen) is float and x_seen == 0.5
+    assert type(out_seen) is float and math.isclose(out_seen, math.e, rel_tol=1e-15)
+    assert math.isclose(y.local_grads[0], 2 * math.e, rel_tol=1e-15)
+
+
+def test_multi_input_primitive():
+    a, b = Value(3.0, label="a"), Value(4.0, label="b")
+    h = hypot(a, b)
+    assert h.op == "hypot"
+    assert h.data == 5.0
+    assert h.parents[0] is a and h.parents[1] is b
+    assert math.isclose(h.local_grads[0], 0.6, rel_tol=1e-15)
+    assert math.isclose(h.local_grads[1], 0.8, rel_tol=1e-15)
+    (h * h).backward()  # d(a^2 + b^2) = (2a, 2b)
+    assert math.isclose(a.grad, 6.0, rel_tol=1e-14)
+    assert math.isclose(b.grad, 8.0, rel_tol=1e-14)
+
+
+def test_multi_input_primitive_with_the_same_value_twice():
+    a = Value(3.0)
+    h = hypot(a, a)  # sqrt(2) |a|, derivative sqrt(2)
+    h.backward()
+    assert math.isclose(a.grad, math.sqrt(2.0), rel_tol=1e-14)
+
+
+def test_primitive_accepts_a_number_like_a_built_in_op():
+    a = Value(3.0)
+    h = hypot(a, 4.0)
+    assert h.data == 5.0
+    assert h.parents[0] is a
+    assert h.parents[1].op == "" and h.parents[1].data == 4.0
+    h.backward()
+    assert math.isclose(a.grad, 0.6, rel_tol=1e-15)
+
+
+def test_primitive_under_no_grad_gives_a_leaf():
+    with no_grad():
+        y = softplus(Value(1.0))
+    assert y.op == "" and y.parents == ()
+    assert math.isclose(y.data, math.log1p(math.e), rel_tol=1e-15)
+
+
+def test_primitive_differentiable_again_under_create_graph():
+    x = Value(2.0)
+    y = cube(x)
+    y.backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, Value)
+    assert g.data == 12.0
+    y.zero_grad()
+    g.backward()
+    second = x.grad.data if isinstance(x.grad, Value) else x.grad
+    assert second == 12.0  # d2/dx2 x^3 = 6x
+
+
+def test_primitive_with_math_derivative_raises_not_implemented_under_create_graph():
+    x = Value(0.5)
+    y = softplus(x) * x
+    with pytest.raises(NotImplementedError, match="softplus"):
+        y.backward(create_graph=True)
+
+
+def test_primitive_with_math_derivative_is_fine_without_create_graph():
+    x = Value(0.5)
+    y = softplus(x)
+    y.backward()
+    assert math.isclose(x.grad, 1 / (1 + math.exp(-0.5)), rel_tol=1e-15)
