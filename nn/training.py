@@ -132,7 +132,7 @@ def _prepare(model, X, y, loss) -> tuple:
         y = y.reshape(n)
         bad = y[(y != np.round(y)) | (y < 0) | (y >= nout)]
         if bad.size:
-            raise ValueError(f"label {bad[0]!r} is not a class index in [0, {nout})")
+            raise ValueError(f"label {float(bad[0])!r} is not a class index in [0, {nout})")
         return X.tolist(), y.astype(np.int64), loss_fn, nout
 
     if y.ndim == 1:
@@ -144,9 +144,11 @@ def _prepare(model, X, y, loss) -> tuple:
     if not np.isfinite(y).all():
         raise ValueError("y contains nan or inf")
     if loss_fn in _BINARY_LABELS and ((y < 0) | (y > 1)).any():
-        raise ValueError(f"{loss} needs targets in [0, 1], got {y[(y < 0) | (y > 1)][0]!r}")
+        bad = float(y[(y < 0) | (y > 1)][0])
+        raise ValueError(f"{loss} needs targets in [0, 1], got {bad!r}")
     if loss_fn is L.hinge and not np.isin(y, (-1.0, 1.0)).all():
-        raise ValueError(f"hinge needs labels -1 or +1, got {y[~np.isin(y, (-1.0, 1.0))][0]!r}")
+        bad = float(y[~np.isin(y, (-1.0, 1.0))][0])
+        raise ValueError(f"hinge needs labels -1 or +1, got {bad!r}")
     return X.tolist(), (y.reshape(n) if nout == 1 else y), loss_fn, nout
 
 
