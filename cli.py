@@ -1,1 +1,317 @@
-def main(argv=None):\n    raise SystemExit("not yet")
+"""The ``tracegrad`` command: draw or gradcheck one expression, or run a demo.
+
+    tracegrad graph "tanh(x*w + b)" x=1 w=-2 b=0.5 -o graph.svg
+    tracegrad check "log(x) * y" x=2 y=3
+    tracegrad demo xor --epochs 200 --svg xor.svg
+
+Expressions are parsed with ``ast`` against a whitelist and never evaluated by Python:
+numbers, names bound on the command line, ``+ - * / **``, unary ``-``/``+``, parentheses and
+calls of exp, log, tanh, sigmoid, relu, sqrt, sin, cos, abs with one argument. Exit status:
+0 success, 1 a domain error (the op's message) or a failed gradcheck, 2 bad input (a one-line
+message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import keyword
+import operator
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs")
+# Long enough for any expression typed by hand; short enough that parsing and evaluating
+# cannot take long or exhaust memory.
+MAX_LENGTH = 1000
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: lambda v: v}
+_STRUCTURE = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Load, *_BINARY, *_UNARY)
+
+
+class BadInput(Exception):
+    """Input that is not a valid command (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (and the usual exit status 2)."""
+
+    def error(self, message: str):
+        if "unrecognized arguments" in message:
+            message += " (an expression starting with '-' goes after '--')"
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+def _one_line(err: BaseException | str, limit: int = 300) -> str:
+    """A message on one line, cut short: it may quote the user's (possibly huge) input."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def parse(text: str, names: Sequence[str]) -> ast.Expression:
+    """Parse ``text`` into a whitelisted expression tree over the bound ``names``.
+
+    >>> parse("tanh(x * 2)", ["x"]).body.func.id
+    'tanh'
+    >>> parse("x.__class__", ["x"])
+    Traceback (most recent call last):
+    BadInput: not allowed in an expression: attribute access
+    """
+    if len(text) > MAX_LENGTH:
+        raise BadInput(f"expression too long ({len(text)} characters, at most {MAX_LENGTH})")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise BadInput(f"cannot parse the expression: {err.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise BadInput("cannot parse the expression: it is nested too deeply") from None
+    called = set()  # the Name nodes that are the function of a call, not a variable
+    for node in ast.walk(tree):  # ast.walk is iterative: no recursion on deep trees
+        if isinstance(node, ast.Call):
+            func = node.func.id if isinstance(node.func, ast.Name) else None
+            if func not in FUNCTIONS:
+                raise BadInput(
+                    f"not allowed in an expression: a call of {_describe(node.func)}"
+                    f" (functions: {', '.join(FUNCTIONS)})"
+                )
+            if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+                raise BadInput(f"{func}() takes exactly one argument")
+            called.add(id(node.func))
+        elif isinstance(node, ast.Name):
+            if id(node) in called:
+                continue
+            if node.id in FUNCTIONS:
+                raise BadInput(f"{node.id} is a function: call it, as in {node.id}(x)")
+            if node.id not in names:
+                raise BadInput(
+                    f"unknown name {node.id!r}: bind it on the command line, as in {node.id}=1.5"
+                )
+        elif isinstance(node, ast.Constant):
+            if type(node.value) not in (int, float):
+                raise BadInput(f"not allowed in an expression: the constant {node.value!r}")
+            try:
+                node.value = float(node.value)  # never compute with Python's unbounded ints
+            except OverflowError:
+                raise BadInput("a number in the expression is too large for a float") from None
+        elif not isinstance(node, _STRUCTURE):
+            raise BadInput(f"not allowed in an expression: {_describe(node)}")
+    return tree
+
+
+def _describe(node: ast.AST) -> str:
+    """A short name for a rejected piece of syntax."""
+    if isinstance(node, ast.Attribute):
+        return "attribute access"
+    if isinstance(node, ast.Name):
+        return repr(node.id)
+    if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
+        return f"the operator {type(node).__name__}"
+    return f"{type(node).__name__} syntax"
+
+
+def evaluate(tree: ast.Expression, env: dict):
+    """Evaluate a tree from ``parse`` with the engine; ``env`` maps names to Values.
+
+    A part without names is folded into a plain number, as Python folds ``x ** (1/2)`` into
+    ``x ** 0.5``: so exponents stay numbers and ``(-1) ** 2`` or ``x ** (4/2)`` at x < 0 work.
+    The folding still runs the engine's ops (on constant Values), so a domain error there
+    raises the op's own error. The result is always a Value.
+
+    >>> from autograd import Value
+    >>> evaluate(parse("x ** (4/2) + 1", ["x"]), {"x": Value(-3.0)}).data
+    10.0
+    """
+    from autograd import Value
+
+    def ev(node: ast.AST):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return env[node.id]
+        if isinstance(node, ast.UnaryOp):
+            return _UNARY[type(node.op)](ev(node.operand))
+        if isinstance(node, ast.BinOp):
+            left, right = ev(node.left), ev(node.right)
+            if isinstance(left, float) and isinstance(right, float):
+                return _BINARY[type(node.op)](Value(left), right).data
+            return _BINARY[type(node.op)](left, right)
+        # A whitelisted call: one argument, a method of Value.
+        arg = ev(node.args[0])
+        if isinstance(arg, float):
+            return getattr(Value(arg), node.func.id)().data
+        return getattr(arg, node.func.id)()
+
+    result = ev(tree.body)
+    return result if isinstance(result, Value) else Value(result)
+
+
+def _bindings(pairs: Sequence[str]) -> dict[str, float]:
+    """``["x=1", "w=-2"]`` -> ``{"x": 1.0, "w": -2.0}``, in command-line order."""
+    values: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, number = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or keyword.iskeyword(name):
+            raise BadInput(f"expected name=value, got {pair!r}")
+        if name in FUNCTIONS:
+            raise BadInput(f"{name} is a function name and cannot be bound")
+        if name in values:
+            raise BadInput(f"{name} is bound twice")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise BadInput(f"the value of {name} is not a number: {number!r}") from None
+    return values
+
+
+def _function(tree: ast.Expression, names: list[str]) -> Callable:
+    return lambda *xs: evaluate(tree, dict(zip(names, xs)))
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    import viz
+    from autograd import Value
+
+    if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf", ".dot"):
+        raise BadInput(f"the output file must end in .svg, .png, .pdf or .dot: {args.output}")
+    values = _bindings(args.bindings)
+    tree = parse(args.expr, list(values))
+    env = {name: Value(v, label=name) for name, v in values.items()}
+    root = evaluate(tree, env)
+    root.backward()
+    print(f"{args.expr.strip()} = {root.data!r}")
+    for name, leaf in env.items():
+        print(f"d/d{name} = {leaf.grad!r}")
+    edge_labels = "contribution" if args.contributions else True
+    try:
+        path = viz.render(root, args.output, edge_labels=edge_labels, max_nodes=10_000)
+    except OSError as err:
+        print(f"tracegrad: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except RuntimeError as err:  # no Graphviz: the message says how to install it
+        print(f"tracegrad: {_one_line(err)}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from autograd import GradcheckError, Value, gradcheck
+
+    values = _bindings(args.bindings)
+    names = list(values)
+    tree = parse(args.expr, names)
+    env = {name: Value(v, label=name) for name, v in values.items()}
+    root = evaluate(tree, env)
+    root.backward()
+    print(f"{args.expr.strip()} = {root.data!r}")
+    if not names:
+        print("no inputs to check: PASS")
+        return 0
+    f = _function(tree, names)
+    eps = 1e-6  # gradcheck's default step
+    print(f"{'input':<10} {'value':>12} {'analytic':>22} {'numeric':>22} {'abs error':>10}")
+    for k, name in enumerate(names):
+        up, down = list(values.values()), list(values.values())
+        up[k] += eps
+        down[k] -= eps
+        numeric = (f(*up).data - f(*down).data) / (2 * eps)
+        analytic = env[name].grad
+        print(
+            f"{name:<10} {values[name]:>12.6g} {analytic:>22.15g} {numeric:>22.15g} "
+            f"{abs(analytic - numeric):>10.2g}"
+        )
+    try:
+        gradcheck(f, list(values.values()), eps=eps)
+    except GradcheckError as err:
+        print(f"FAIL\n{err}")
+        return 1
+    print("PASS")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        from nn.demo import xor_demo
+    except ImportError as err:
+        print(f"tracegrad: the demo is not available: {err}", file=sys.stderr)
+        return 1
+    return xor_demo(epochs=args.epochs, svg=args.svg)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tracegrad",
+        description="Draw, differentiate and gradcheck expressions with tracegrad.",
+        epilog="An expression starting with '-' goes after '--': tracegrad graph -- '-x*2' x=1",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    graph = sub.add_parser("graph", help="draw an expression's graph with its gradients")
+    graph.add_argument("expr", metavar="EXPR", help='e.g. "tanh(x*w + b)"')
+    graph.add_argument("bindings", nargs="*", metavar="name=value")
+    graph.add_argument(
+        "-o",
+        "--output",
+        default="graph.svg",
+        help="output file, .svg .png .pdf or .dot (default: graph.svg)",
+    )
+    graph.add_argument(
+        "--contributions",
+        action="store_true",
+        help="also show upstream x local = contribution on every edge",
+    )
+    graph.set_defaults(run=_cmd_graph)
+    check = sub.add_parser("check", help="gradcheck an expression at a point")
+    check.add_argument("expr", metavar="EXPR", help='e.g. "log(x) * y"')
+    check.add_argument("bindings", nargs="*", metavar="name=value")
+    check.set_defaults(run=_cmd_check)
+    demo = sub.add_parser("demo", help="train a small model and draw its graph")
+    demo.add_argument("name", choices=["xor"])
+    demo.add_argument("--epochs", type=_positive_int, default=500)
+    demo.add_argument("--svg", default=None, metavar="PATH", help="render the model's graph")
+    demo.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (the console script exits with it).
+
+    >>> main(["check", "x * x", "x=3"])   # doctest: +SKIP
+    0
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed its usage message
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        return args.run(args)
+    except BadInput as err:
+        print(f"tracegrad: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("tracegrad: error: the expression is nested too deeply", file=sys.stderr)
+        return 2
+    except (ValueError, ArithmeticError) as err:  # a domain error raised by an op
+        print(f"tracegrad: {_one_line(err)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

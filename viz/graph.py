@@ -1,0 +1,341 @@
+"""Draw a computation graph with the chain rule on every edge.
+
+Every edge parent -> node carries the local gradient d(node)/d(parent); every node shows its op,
+label, data and grad. Only the public node attributes are used (``.data .grad .label .op
+.parents .local_grads``), so anything shaped like an autograd ``Value`` or ``Tensor`` draws.
+
+    >>> from autograd import Value
+    >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
+    >>> c = a * b; c.label = "c"; c.backward()
+    >>> src = draw(c).source          # DOT text; to_svg(c) / render(c, "c.svg") need Graphviz
+    >>> '"-3"' in src                 # the edge a -> c is labelled dc/da = b = -3
+    True
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+INSTALL_HINT = (
+    "Graphviz's `dot` program was not found on PATH; viz needs it to make SVG, PNG or PDF "
+    "(.dot output works without it). Install Graphviz: `sudo apt-get install graphviz` "
+    "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install -c conda-forge graphviz`."
+)
+
+# Beyond this many nodes a refused graph is reported as "more than N": counting stays cheap
+# even when someone hands us a million-node chain.
+_COUNT_CAP = 100_000
+# Arrays up to this many elements show their values on the node; bigger ones show the shape.
+_SMALL_ARRAY = 6
+
+# One look per kind of node, so a reader tells inputs, constants and results apart at a glance.
+_KIND_STYLE = {
+    "leaf": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbeafe"},
+    "const": {"shape": "ellipse", "style": "dashed,filled", "fillcolor": "#f3f4f6"},
+    "op": {"shape": "box", "style": "filled", "fillcolor": "#ffffff"},
+    "root": {"shape": "box", "style": "bold,filled", "fillcolor": "#fde68a", "penwidth": "2"},
+}
+HIGHLIGHT = {"color": "#dc2626", "penwidth": "3"}
+_EDGE_LABEL_MODES = {True: "local", "local": "local", "contribution": "contribution"}
+
+
+def _count(root: Any, stop: int) -> int:
+    """Number of distinct nodes reachable from root, counting no further than ``stop``."""
+    seen = {id(root)}
+    todo = [root]
+    while todo and len(seen) < stop:
+        for parent in todo.pop().parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                todo.append(parent)
+    return min(len(seen), stop)
+
+
+def nodes_in_order(root: Any, max_nodes: int = 500) -> list:
+    """The nodes of root's graph, parents before children (root last), without recursion.
+
+    The order only depends on the graph's shape and operand order, so numbering nodes by it
+    gives ids that are the same every time the same graph is built. A graph with more than
+    ``max_nodes`` nodes raises ``ValueError`` after counting at most ``_COUNT_CAP`` of them.
+
+    >>> from autograd import Value
+    >>> x = Value(1.0, label="x"); y = x * 2
+    >>> [n.label or n.op or n.data for n in nodes_in_order(y)]
+    ['x', 2.0, '*']
+    """
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    if _count(root, max_nodes + 1) > max_nodes:
+        total = _count(root, _COUNT_CAP + 1)
+        size = f"more than {_COUNT_CAP:,}" if total > _COUNT_CAP else f"{total:,}"
+        raise ValueError(
+            f"the graph has {size} nodes, more than max_nodes={max_nodes}; pass a larger "
+            f"max_nodes (e.g. max_nodes={min(total, _COUNT_CAP + 1)}) to draw it anyway"
+        )
+    order, done = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif id(node) not in done:
+            done.add(id(node))
+            stack.append((node, True))
+            # Reversed so the first operand is drawn first.
+            stack.extend((p, False) for p in reversed(node.parents) if id(p) not in done)
+    return order
+
+
+def node_kind(node: Any, root: Any) -> str:
+    """``"root"``, ``"op"`` (computed), ``"const"`` (a number wrapped by an op) or ``"leaf"``."""
+    if node is root:
+        return "root"
+    if node.parents:
+        return "op"
+    return "const" if node.op == "" and node.label == "" else "leaf"
+
+
+def _is_array(x: Any) -> bool:
+    return np.ndim(x) > 0
+
+
+def fmt(x: Any, precision: int = 4) -> str:
+    """Compact text for a number or small array: ``precision`` significant digits.
+
+    >>> fmt(0.70710678), fmt(-3.0), fmt(12345678.0), fmt([1.0, 0.5])
+    ('0.7071', '-3', '1.235e+07', '[1 0.5]')
+    """
+    if x is None:
+        return "None"
+    if hasattr(x, "parents") and hasattr(x, "data"):  # a grad that is itself a node
+        x = x.data  # (backward with create_graph=True)
+    if not _is_array(x):
+        return f"{float(x):.{precision}g}"
+    a = np.asarray(x, dtype=float)
+    if a.size > _SMALL_ARRAY:
+        return "shape " + str(a.shape)
+    text = np.array2string(
+        a,
+        separator=" ",
+        max_line_width=10**6,
+        formatter={"float_kind": lambda v: f"{v:.{precision}g}"},
+    )
+    return " ".join(text.split())
+
+
+def _number(x: Any) -> float | None:
+    """x as a float when it is one numeric element, else None (e.g. an opaque linear map)."""
+    if hasattr(x, "parents") and hasattr(x, "data"):
+        x = x.data
+    try:
+        a = np.asarray(x)
+    except Exception:  # noqa: BLE001 - anything numpy cannot read is simply "not a number"
+        return None
+    if a.size != 1 or a.dtype.kind not in "biuf":
+        return None
+    return float(a.reshape(()))
+
+
+def edge_label(node: Any, parent: Any, local: Any, mode: str, precision: int = 4) -> str:
+    """The text on the edge parent -> node.
+
+    ``mode="local"``: the local gradient d(node)/d(parent). For an array parent with more than
+    one element that is a Jacobian, so the edge shows the shape of the gradient flowing along
+    it (the parent's shape) instead. ``mode="contribution"`` adds the chain rule's second line,
+    ``x upstream = contribution`` with upstream = node.grad, meaningful after a backward pass.
+    """
+    local_num = _number(local) if np.size(parent.data) == 1 else None
+    if local_num is None:
+        return str(np.shape(parent.data))
+    text = fmt(local_num, precision)
+    if mode == "contribution":
+        upstream = _number(node.grad) if node.grad is not None else None
+        if upstream is not None:
+            text += f"\\n× {fmt(upstream, precision)} = {fmt(upstream * local_num, precision)}"
+    return text
+
+
+def node_label(
+    node: Any,
+    kind: str,
+    *,
+    show_data: bool = True,
+    show_grad: bool = True,
+    precision: int = 4,
+    grad_text: str | None = None,
+) -> str:
+    """The node's Graphviz HTML-like label: op | label | data | grad in one row.
+
+    A constant shows only its value, as a teacher writes a number on the board.
+    ``grad_text`` replaces the node's current grad (backward frames show past grads).
+    """
+    if kind == "const":
+        cells = [fmt(node.data, precision)]
+    else:
+        cells = []
+        if node.op:
+            cells.append(f"<b>{html.escape(node.op)}</b>")
+        if node.label:
+            cells.append(f"<i>{html.escape(node.label)}</i>")
+        if _is_array(node.data):
+            cells.append(f"shape {np.shape(node.data)}")
+        if show_data:
+            cells.append(f"data {fmt(node.data, precision)}")
+        if show_grad:
+            cells.append(
+                f"grad {grad_text if grad_text is not None else fmt(node.grad, precision)}"
+            )
+    row = "<vr/>".join(f"<td>{cell}</td>" for cell in cells or [""])
+    return (
+        f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="4"><tr>{row}</tr></table>>'
+    )
+
+
+def _edge_mode(edge_labels: Any) -> str | None:
+    if edge_labels is False or edge_labels is None:
+        return None
+    try:
+        return _EDGE_LABEL_MODES[edge_labels]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"edge_labels must be True, False, 'local' or 'contribution', got {edge_labels!r}"
+        ) from None
+
+
+def build(
+    root: Any,
+    nodes: Sequence,
+    *,
+    rankdir: str = "LR",
+    show_data: bool = True,
+    show_grad: bool = True,
+    edge_labels: Any = True,
+    precision: int = 4,
+    highlight: Collection[int] = (),
+    node_attrs: dict[int, dict[str, str]] | None = None,
+    edge_attrs: dict[tuple[int, int], dict[str, str]] | None = None,
+    grad_texts: Sequence[str] | None = None,
+) -> graphviz.Digraph:
+    """The Digraph of ``nodes`` (from ``nodes_in_order``); node i is named ``n{i}``.
+
+    Edge ``(i, k)`` runs from node i's k-th parent into node i. ``highlight`` holds node
+    indices; ``node_attrs`` / ``edge_attrs`` add or override attributes per node / edge and
+    ``grad_texts`` replaces the grads shown (both used by the backward frames).
+    """
+    mode = _edge_mode(edge_labels)
+    node_attrs = node_attrs or {}
+    edge_attrs = edge_attrs or {}
+    index = {id(n): i for i, n in enumerate(nodes)}
+    dot = graphviz.Digraph("tracegrad")
+    dot.attr(rankdir=rankdir)
+    dot.attr("node", fontname="Helvetica", fontsize="12")
+    dot.attr("edge", fontname="Helvetica", fontsize="11", fontcolor="#1d4ed8")
+    for i, node in enumerate(nodes):
+        kind = node_kind(node, root)
+        attrs = dict(_KIND_STYLE[kind])
+        if i in highlight:
+            attrs.update(HIGHLIGHT)
+        attrs.update(node_attrs.get(i, {}))
+        label = node_label(
+            node,
+            kind,
+            show_data=show_data,
+            show_grad=show_grad,
+            precision=precision,
+            grad_text=grad_texts[i] if grad_texts is not None else None,
+        )
+        dot.node(f"n{i}", label, **attrs)
+    for i, node in enumerate(nodes):
+        for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+            attrs = {"id": f"e{i}_{k}"}
+            if mode is not None:
+                attrs["label"] = edge_label(node, parent, local, mode, precision)
+            attrs.update(edge_attrs.get((i, k), {}))
+            dot.edge(f"n{index[id(parent)]}", f"n{i}", **attrs)
+    return dot
+
+
+def draw(
+    root: Any,
+    rankdir: str = "LR",
+    show_data: bool = True,
+    show_grad: bool = True,
+    edge_labels: bool | str = True,
+    highlight: Collection = (),
+    max_nodes: int = 500,
+    precision: int = 4,
+) -> graphviz.Digraph:
+    """The graph ending at ``root`` as a ``graphviz.Digraph`` (displays inline in Jupyter).
+
+    Each edge parent -> node is labelled with d(node)/d(parent); ``edge_labels="contribution"``
+    also shows ``x upstream = contribution`` (the chain rule's product, after a backward pass);
+    ``edge_labels=False`` hides them. An operand used twice (``a * a``) gets two edges. Nodes
+    are named ``n0, n1, ...`` in topological order, so the same graph gives the same DOT
+    source. ``highlight`` is a collection of nodes to outline in red; numbers have
+    ``precision`` significant digits. More than ``max_nodes`` nodes raises ``ValueError``.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0, label="x"); y = x * x; y.backward()
+    >>> draw(y).source.count("->")   # x feeds y twice
+    2
+    """
+    nodes = nodes_in_order(root, max_nodes)
+    wanted = {id(n) for n in highlight}
+    return build(
+        root,
+        nodes,
+        rankdir=rankdir,
+        show_data=show_data,
+        show_grad=show_grad,
+        edge_labels=edge_labels,
+        precision=precision,
+        highlight={i for i, n in enumerate(nodes) if id(n) in wanted},
+    )
+
+
+def pipe(dot: graphviz.Digraph, fmt: str, **kwargs: Any) -> bytes:
+    """Run Graphviz on ``dot``; a missing program becomes a RuntimeError saying how to install."""
+    try:
+        return dot.pipe(format=fmt, **kwargs)
+    except graphviz.ExecutableNotFound as err:
+        raise RuntimeError(INSTALL_HINT) from err
+
+
+def to_svg(root: Any, **options: Any) -> str:
+    """The graph as an SVG document (a str); takes ``draw``'s options. Needs Graphviz.
+
+    >>> from autograd import Value
+    >>> svg = to_svg(Value(2.0, label="a") * 3)   # doctest: +SKIP
+    """
+    return pipe(draw(root, **options), "svg").decode("utf-8")
+
+
+_RENDER_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+
+
+def render(root: Any, path: str | Path, **options: Any) -> Path:
+    """Write the graph to ``path``, format by suffix: .svg, .png, .pdf or .dot (no Graphviz
+    needed for .dot). Takes ``draw``'s options; returns the path written.
+
+    >>> from autograd import Value
+    >>> render(Value(2.0, label="a") * 3, "graph.dot")   # doctest: +SKIP
+    PosixPath('graph.dot')
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix != ".dot" and suffix not in _RENDER_FORMATS:
+        raise ValueError(
+            f"render: cannot write {str(path)!r}: the suffix must be .svg, .png, .pdf or .dot"
+        )
+    dot = draw(root, **options)
+    if suffix == ".dot":
+        path.write_text(dot.source, encoding="utf-8")
+    else:
+        path.write_bytes(pipe(dot, _RENDER_FORMATS[suffix]))
+    return path
