@@ -57,7 +57,8 @@ def _mean(terms: list[Value]) -> Value:
     total = terms[0]
     for term in terms[1:]:
         total = total + term
-    return total / len(terms)
+    # One sample needs no division: the same value and gradient, one node fewer to draw.
+    return total if len(terms) == 1 else total / len(terms)
 
 
 def mse(preds, targets) -> Value:
