@@ -226,7 +226,7 @@ def fit(
             cb.set_data(np.asarray(X, dtype=np.float64), Y)
     bar = None
     if verbose == 1:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # the text bar: works in terminals and notebooks alike
 
         bar = tqdm(total=epochs, desc="fit", unit="epoch")
     _call(callbacks, "on_train_begin", {})
