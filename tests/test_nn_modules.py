@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value
@@ -330,3 +332,22 @@ def test_save_load_bad_suffix(tmp_path):
         nn.save(nn.MLP(2, [1], seed=0), tmp_path / "m.pkl")
     with pytest.raises(ValueError, match="suffix"):
         nn.load(tmp_path / "m.txt")
+
+
+@settings(max_examples=25)
+@given(
+    nin=st.integers(1, 4),
+    nouts=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    act=st.sampled_from(["tanh", "sigmoid", "relu", None]),
+    seed=st.integers(0, 2**32 - 1),
+    suffix=st.sampled_from([".json", ".npz"]),
+)
+def test_save_load_round_trip_property(tmp_path_factory, nin, nouts, act, seed, suffix):
+    """Any architecture survives save/load bit for bit (JSON floats round-trip exactly)."""
+    model = nn.MLP(nin, nouts, activation=act, output_activation=act, seed=seed)
+    path = tmp_path_factory.mktemp("m") / f"model{suffix}"
+    nn.save(model, path)
+    loaded = nn.load(path)
+    X = np.random.default_rng(seed).normal(size=(3, nin))
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.summary() == model.summary()
