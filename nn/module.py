@@ -3,7 +3,10 @@
 A model on ``engine="value"`` is micrograd's: every weight is one `autograd.Value`, a neuron
 computes ``act(b + w0*x0 + w1*x1 + ...)`` and a layer is a list of neurons. Losses, optimizers
 and `nn.fit` only rely on ``parameters()`` returning nodes with ``.data`` and ``.grad``, so the
-Tensor engine can bring its own layer class without touching them.
+Tensor engine can bring its own layer class without touching them: `_layer_class` picks the
+layer implementation by ``engine``, and an MLP needs of a layer only ``forward``,
+``parameters``, ``_slots`` (named state), ``_relabel`` and the ``nin``/``nout``/``activation``
+attributes.
 
 Initialisation (reproducible with ``seed``): a layer draws its whole weight matrix at once,
 ``rng.uniform(-limit, limit, size=(nout, nin))`` from ``numpy.random.default_rng(seed)``, so the
@@ -389,7 +392,8 @@ class MLP(Module):
     def __call__(self, x: Sequence):
         for layer in self.layers:
             x = layer.forward(x)
-        return x[0] if len(x) == 1 else x
+        # Values: a lone Value for one output, as micrograd. (Tensors stay (n, nout).)
+        return x[0] if self.engine == "value" and len(x) == 1 else x
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
