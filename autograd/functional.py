@@ -8,19 +8,40 @@ passes in, it is a node that carries a graph, so the enclosing ``grad`` can diff
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from .engine import Node, _propagate
-from .modes import enable_grad
+from .modes import _modes, enable_grad
 from .value import Value
+
+_nesting = threading.local()  # .depth: how many grad evaluations of f enclose this call
+
+
+@contextmanager
+def _recording() -> Iterator[None]:
+    """Record f's ops even inside ``no_grad``: ``grad(f)`` is a function transform, whose
+    result must not depend on the mode around it (as ``torch.func.grad``). ``gradcheck``
+    evaluates its ``f`` under ``no_grad``, so ``gradcheck(grad(f), ...)`` relies on this. The
+    mode is only switched when it is off, so the usual case keeps the ops' fast path."""
+    if _modes.grad_enabled:
+        yield
+    else:
+        with enable_grad():
+            yield
 
 
 def _leaf(x: Any) -> Node:
     if isinstance(x, Node):
-        return x
+        # A node of its own for this differentiation, computed from x so that an enclosing
+        # grad still sees through it. Differentiating with respect to x itself would also
+        # count the paths where f uses x captured from the enclosing scope (perturbation
+        # confusion: grad(lambda x: x * grad(lambda y: x + y)(x)) would give 2, not 1).
+        return x + 0.0
     if isinstance(x, (np.ndarray, list, tuple)):
         from .tensor import Tensor  # arrays run on the Tensor engine
 
@@ -29,7 +50,14 @@ def _leaf(x: Any) -> Node:
 
 
 def _argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if isinstance(argnums, int):
+        nums: tuple = (argnums,)
+    elif isinstance(argnums, (tuple, list)):
+        nums = tuple(argnums)
+    else:
+        raise TypeError(
+            f"{fname}: argnums must be an int or a tuple of ints, got {type(argnums).__name__}"
+        )
     for i in nums:
         if not isinstance(i, int) or not -nargs <= i < nargs:
             raise ValueError(f"{fname}: argnums {argnums!r} out of range for {nargs} argument(s)")
@@ -38,14 +66,21 @@ def _argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> tuple[int,
 
 def _evaluate(f: Callable[..., Any], argnums: Any, args: tuple, fname: str):
     nums = _argnums(argnums, len(args), fname)
+    depth = getattr(_nesting, "depth", 0)
+    # Inside an enclosing grad (or given nodes), the gradient must be a node: f may use the
+    # enclosing grad's variables even when this call's own arguments are plain numbers.
+    nested = depth > 0 or any(isinstance(args[i], Node) for i in nums)
     args_ = list(args)
-    nested = False
     leaves = []
-    for i in nums:
-        nested = nested or isinstance(args_[i], Node)
-        args_[i] = _leaf(args_[i])
-        leaves.append(args_[i])
-    out = f(*args_)
+    _nesting.depth = depth + 1
+    try:
+        with _recording():
+            for i in nums:
+                args_[i] = _leaf(args_[i])
+                leaves.append(args_[i])
+            out = f(*args_)
+    finally:
+        _nesting.depth = depth
     if not isinstance(out, Node):
         raise TypeError(
             f"{fname}: f must return a Value (or a one-element Tensor), got {type(out).__name__}"
@@ -110,7 +145,8 @@ def hessian(f: Callable[..., Any]) -> Callable[..., list[list[float]]]:
 
     def hessian_at(*args: float) -> list[list[float]]:
         leaves = [Value(a) for a in args]
-        out = f(*leaves)
+        with _recording():
+            out = f(*leaves)
         if not isinstance(out, Value):
             raise TypeError(f"hessian: f must return a Value, got {type(out).__name__}")
         with enable_grad():
