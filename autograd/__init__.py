@@ -11,10 +11,12 @@ from .functional import grad, hessian, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .primitive import primitive
+from .tensor import Tensor
 from .value import Value
 
 __all__ = [
     "Value",
+    "Tensor",
     "Node",
     "Step",
     "no_grad",

@@ -237,7 +237,7 @@ class _Names:
 
 
 def _fmt(x: Any) -> str:
-    data = getattr(x, "data", x)
+    data = x.data if isinstance(x, Node) else x  # not ndarray.data (a memoryview)
     try:
         return repr(float(f"{float(data):.6g}"))
     except (TypeError, ValueError):

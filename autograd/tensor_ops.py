@@ -1,0 +1,454 @@
+"""The Tensor op table: every array op's forward and local gradient, side by side.
+
+As in ``ops.py``, the graph machinery only ever computes ``upstream * local`` per edge. For an
+elementwise op the local gradient is an array (the diagonal of the Jacobian), and
+``upstream * local`` is numpy's product. Every other op (``@``, reductions, reshapes,
+indexing, softmax, or an elementwise op whose operand was broadcast) has a Jacobian that is
+best applied, never built: its local gradient is a small ``LinearMap`` whose ``__rmul__``
+takes the upstream gradient (node-shaped) to the contribution (parent-shaped). ``sum``'s map
+broadcasts back, ``@``'s multiplies by the other operand's transpose, indexing's scatters with
+``np.add.at`` so repeated indices accumulate.
+
+Each row is ``TensorOp(name, forward, derivative, broadcasts)``:
+
+- ``forward(*xs, *params) -> ndarray`` on the parents' arrays and the op's parameters (axis,
+  shape, index...), which the node keeps in ``_args``.
+- ``derivative(*xs, out, *params) -> tuple`` of local gradients, one per parent. Written once,
+  it serves two callers: at forward time with arrays, and under ``create_graph`` with the
+  parents as Tensors (constants as arrays) and ``out`` the node itself, so that the locals it
+  returns (and the maps' products) are recorded Tensor ops that can be differentiated again.
+  Rules therefore use arithmetic, methods that ndarray and Tensor share (``sum reshape
+  transpose .T @ [index]``) and the dispatching helpers below. Masks (relu, abs, clip, max)
+  are read from the data and are constants, as their derivatives are zero almost everywhere.
+- ``broadcasts``: an elementwise binary op; where an operand was broadcast, its local is
+  wrapped in ``SumTo`` so that the gradient is summed back down to the operand's shape.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .engine import Node
+
+
+class TensorOp:
+    """One row of the table. ``name`` is what ``node.op`` shows."""
+
+    __slots__ = ("name", "forward", "derivative", "broadcasts")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., np.ndarray],
+        derivative: Callable[..., tuple],
+        broadcasts: bool = False,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.derivative = derivative
+        self.broadcasts = broadcasts
+
+    def __repr__(self) -> str:
+        return f"TensorOp({self.name!r})"
+
+
+# --- helpers that work on arrays and on Tensors ----------------------------------------
+
+
+def _raw(x: Any) -> Any:
+    """The array behind x (masks are computed from data, never recorded)."""
+    return x.data if isinstance(x, Node) else x
+
+
+def _exp(x: Any) -> Any:
+    return x.exp() if isinstance(x, Node) else np.exp(x)
+
+
+def _sigmoid_array(x: np.ndarray) -> np.ndarray:
+    # exp of -|x| never overflows: 1/(1+z) for x >= 0 and z/(1+z) below, with z = e^-|x|.
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, z) / (1.0 + z)
+
+
+def _sigmoid(x: Any) -> Any:
+    return x.sigmoid() if isinstance(x, Node) else _sigmoid_array(x)
+
+
+def sum_axes(shape: tuple, target: tuple) -> tuple:
+    """The axes of ``shape`` that numpy broadcasting added to ``target``: summing them
+    (keepdims) and reshaping gives back ``target``."""
+    lead = len(shape) - len(target)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(target) if n == 1 and shape[lead + i] != 1
+    )
+
+
+def _sum_to(g: Any, shape: tuple) -> Any:
+    if g.shape == shape:
+        return g
+    return g.sum(axis=sum_axes(g.shape, shape), keepdims=True).reshape(shape)
+
+
+def kept_shape(shape: tuple, axis: Any) -> tuple:
+    """The shape of a reduction over ``axis`` with ``keepdims=True`` (1 where reduced)."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    reduced = {int(a) % len(shape) for a in axes}
+    return tuple(1 if i in reduced else n for i, n in enumerate(shape))
+
+
+def _swap_last(x: Any) -> Any:
+    """x with its last two axes swapped (the matrix transpose of a stack of matrices)."""
+    if x.ndim == 2:
+        return x.T
+    return x.transpose(tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2))
+
+
+# --- local gradients that are linear maps ----------------------------------------------
+
+
+class LinearMap:
+    """A Jacobian applied as an operator: ``upstream * local`` is ``local.__rmul__(upstream)``.
+
+    ``__array_ufunc__ = None`` makes ``ndarray * local`` defer to ``__rmul__``; Tensor's
+    operators return ``NotImplemented`` for a LinearMap, so the same object serves a Tensor
+    upstream (``create_graph``), where it builds its result from Tensor ops.
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None
+
+    def __rmul__(self, g: Any) -> Any:  # pragma: no cover - every map defines it
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{s}={_brief(getattr(self, s))}" for s in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+def _brief(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"<array {x.shape}>"
+    if isinstance(x, Node):
+        return f"<{type(x).__name__} {x.data.shape}>"
+    return repr(x)
+
+
+class Identity(LinearMap):
+    """d x / d x: passes the gradient on (a copy for arrays: leaves never share a .grad)."""
+
+    __slots__ = ()
+
+    def __rmul__(self, g: Any) -> Any:
+        return g if isinstance(g, Node) else g.copy()
+
+
+IDENTITY = Identity()
+
+
+class SumTo(LinearMap):
+    """An elementwise local on a broadcast operand: multiply, then sum the broadcast axes."""
+
+    __slots__ = ("shape", "axes", "local")
+
+    def __init__(self, shape: tuple, axes: tuple, local: Any) -> None:
+        self.shape = shape
+        self.axes = axes
+        self.local = local  # None: the identity
+
+    def __rmul__(self, g: Any) -> Any:
+        if self.local is not None:
+            g = g * self.local
+        return g.sum(axis=self.axes, keepdims=True).reshape(self.shape)
+
+
+def fit(local: Any, shape: tuple, out_shape: tuple) -> Any:
+    """Wrap an elementwise local for a parent of ``shape`` that was broadcast to
+    ``out_shape`` (the local is returned as is when nothing was broadcast)."""
+    if shape == out_shape:
+        return local
+    return SumTo(shape, sum_axes(out_shape, shape), None if local is IDENTITY else local)
+
+
+class Expand(LinearMap):
+    """d sum / d x (times ``scale`` for mean): the gradient broadcast back to x's shape."""
+
+    __slots__ = ("kept", "shape", "scale")
+
+    def __init__(self, kept: tuple, shape: tuple, scale: float | None) -> None:
+        self.kept = kept
+        self.shape = shape
+        self.scale = scale
+
+    def __rmul__(self, g: Any) -> Any:
+        g = g.reshape(self.kept)
+        if isinstance(g, Node):
+            g = g.broadcast_to(self.shape)
+            return g if self.scale is None else g * self.scale
+        if self.scale is None:
+            return np.broadcast_to(g, self.shape).copy()  # a real array, not a read-only view
+        return np.multiply(np.broadcast_to(g, self.shape), self.scale)
+
+
+class SpreadMax(LinearMap):
+    """d max / d x: the gradient goes to the maxima, split equally between ties."""
+
+    __slots__ = ("kept", "weights")
+
+    def __init__(self, kept: tuple, weights: np.ndarray) -> None:
+        self.kept = kept
+        self.weights = weights
+
+    def __rmul__(self, g: Any) -> Any:
+        return g.reshape(self.kept) * self.weights
+
+
+class Reshape(LinearMap):
+    """d reshape / d x: the gradient reshaped back."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple) -> None:
+        self.shape = shape
+
+    def __rmul__(self, g: Any) -> Any:
+        return g.reshape(self.shape)
+
+
+class Transpose(LinearMap):
+    """d transpose / d x: the gradient transposed by the inverse permutation."""
+
+    __slots__ = ("axes",)
+
+    def __init__(self, axes: tuple) -> None:
+        self.axes = axes
+
+    def __rmul__(self, g: Any) -> Any:
+        return g.transpose(self.axes)
+
+
+class Scatter(LinearMap):
+    """d x[index] / d x: the gradient added into zeros at ``index``; repeated indices
+    accumulate (``np.add.at``). Basic indices (ints, slices) cannot repeat: plain assignment."""
+
+    __slots__ = ("shape", "index", "basic")
+
+    def __init__(self, shape: tuple, index: tuple, basic: bool) -> None:
+        self.shape = shape
+        self.index = index
+        self.basic = basic
+
+    def __rmul__(self, g: Any) -> Any:
+        if isinstance(g, Node):
+            return g.scatter_add(self.shape, self.index)
+        return scatter_add(g, self.shape, self.index, self.basic)
+
+
+class Gather(LinearMap):
+    """d scatter_add / d g: the gradient read back at ``index``."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: tuple) -> None:
+        self.index = index
+
+    def __rmul__(self, g: Any) -> Any:
+        return g[self.index]
+
+
+class MatmulGrad(LinearMap):
+    """d (a @ b) / d a (``left``) or d b: ``g @ b^T`` or ``a^T @ g``, summed over broadcast
+    batch axes. 1-D operands are promoted as numpy's matmul promotes them (``g_shape`` is the
+    gradient's shape with the removed axes put back, None when both operands are matrices)."""
+
+    __slots__ = ("other", "left", "shape", "g_shape")
+
+    def __init__(self, other: Any, left: bool, shape: tuple, g_shape: tuple | None) -> None:
+        self.other = other
+        self.left = left
+        self.shape = shape
+        self.g_shape = g_shape
+
+    def __rmul__(self, g: Any) -> Any:
+        other = self.other
+        if self.g_shape is None:  # the common case, two matrices
+            return g @ other.T if self.left else other.T @ g
+        g = g.reshape(self.g_shape)
+        if self.left:
+            if other.ndim == 1:
+                other = other.reshape((1, other.shape[0]))  # b as a row: g @ b^T = g * b
+                grad = g @ other
+            else:
+                grad = g @ _swap_last(other)
+            promoted = self.shape if len(self.shape) > 1 else (1,) + self.shape
+        else:
+            if other.ndim == 1:
+                other = other.reshape((other.shape[0], 1))  # a as a column: a^T @ g
+                grad = other @ g
+            else:
+                grad = _swap_last(other) @ g
+            promoted = self.shape if len(self.shape) > 1 else self.shape + (1,)
+        return _sum_to(grad, promoted).reshape(self.shape)
+
+
+class LogSoftmaxGrad(LinearMap):
+    """d log_softmax / d x: ``g - softmax * sum(g)`` along the axis."""
+
+    __slots__ = ("out", "axis")
+
+    def __init__(self, out: Any, axis: int) -> None:
+        self.out = out
+        self.axis = axis
+
+    def __rmul__(self, g: Any) -> Any:
+        return g - _exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+
+
+class SoftmaxGrad(LinearMap):
+    """d softmax / d x: ``s * (g - sum(g * s))`` along the axis."""
+
+    __slots__ = ("out", "axis")
+
+    def __init__(self, out: Any, axis: int) -> None:
+        self.out = out
+        self.axis = axis
+
+    def __rmul__(self, g: Any) -> Any:
+        s = self.out
+        return s * (g - (g * s).sum(axis=self.axis, keepdims=True))
+
+
+def scatter_add(g: np.ndarray, shape: tuple, index: tuple, basic: bool) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeats accumulate)."""
+    out = np.zeros(shape)
+    if basic:
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+# --- forwards and derivatives ----------------------------------------------------------
+
+
+def _pow_derivative(a: Any, b: Any, out: Any) -> tuple:
+    # d/da = b * a**(b-1), and 0 where b == 0 (PyTorch masks it): raising to b - 1 + [b == 0]
+    # gives 0 * a**0 = 0 there, never 0 * inf. d/db = log(a) * a**b, and 0 where a == 0 (PyTorch
+    # masks a == 0 for b >= 0; a**b is 0 or 1 there); nan for a < 0, as in PyTorch.
+    A, B = _raw(a), _raw(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if B.ndim == 0 and B == 2:  # the square: a cheap, common case
+            d_base = 2.0 * a
+        else:
+            d_base = b * a ** (b - 1 + (B == 0))
+        zero = A == 0
+        d_exp = out * _log(a + zero if zero.any() else a)
+    return d_base, d_exp
+
+
+def _log(x: Any) -> Any:
+    return x.log() if isinstance(x, Node) else np.log(x)
+
+
+def _sum_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
+    return (Expand(kept_shape(x.shape, axis), x.shape, None),)
+
+
+def _mean_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
+    kept = kept_shape(x.shape, axis)
+    count = math.prod(x.shape) // max(math.prod(kept), 1)
+    return (Expand(kept, x.shape, 1.0 / count if count else math.inf),)
+
+
+def _max_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
+    X = _raw(x)
+    kept = kept_shape(X.shape, axis)
+    hits = X == _raw(out).reshape(kept)
+    return (SpreadMax(kept, hits / hits.sum(axis=axis, keepdims=True)),)
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    # Shift by the max so exp never overflows: log_softmax(x) = s - log(sum(exp(s))), s = x - max.
+    s = x - x.max(axis=axis, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _matmul_derivative(a: Any, b: Any, out: Any) -> tuple:
+    if a.ndim == 2 and b.ndim == 2:
+        g_shape = None
+    else:
+        g_shape = out.shape
+        if b.ndim == 1:
+            g_shape = g_shape + (1,)
+        if a.ndim == 1:
+            g_shape = g_shape[:-1] + (1,) + g_shape[-1:]
+    return (MatmulGrad(b, True, a.shape, g_shape), MatmulGrad(a, False, b.shape, g_shape))
+
+
+def _transpose_derivative(x: Any, out: Any, axes: tuple) -> tuple:
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return (Transpose(tuple(inverse)),)
+
+
+def _clip_mask(x: Any, lo: float, hi: float) -> np.ndarray:
+    X = _raw(x)
+    return (X >= lo) & (X <= hi)  # PyTorch's clamp: the bounds themselves pass the gradient
+
+
+_ADD_LOCALS = (IDENTITY, IDENTITY)
+_SUB_LOCALS = (IDENTITY, -1.0)
+_NEG_LOCALS = (-1.0,)
+
+# --- the table -------------------------------------------------------------------------
+#                  name          forward                      derivative: locals per parent
+ADD = TensorOp("+", operator.add, lambda a, b, out: _ADD_LOCALS, broadcasts=True)
+SUB = TensorOp("-", operator.sub, lambda a, b, out: _SUB_LOCALS, broadcasts=True)
+MUL = TensorOp("*", operator.mul, lambda a, b, out: (b, a), broadcasts=True)
+DIV = TensorOp("/", operator.truediv, lambda a, b, out: (1.0 / b, -out / b), broadcasts=True)
+POW = TensorOp("**", operator.pow, _pow_derivative, broadcasts=True)
+NEG = TensorOp("neg", operator.neg, lambda x, out: _NEG_LOCALS)
+EXP = TensorOp("exp", np.exp, lambda x, out: (out,))
+LOG = TensorOp("log", np.log, lambda x, out: (1.0 / x,))
+TANH = TensorOp("tanh", np.tanh, lambda x, out: (1.0 - out * out,))
+SIGMOID = TensorOp("sigmoid", _sigmoid_array, lambda x, out: (out * (1.0 - out),))
+RELU = TensorOp("relu", lambda x: np.maximum(x, 0.0), lambda x, out: (_raw(x) > 0,))
+SQRT = TensorOp("sqrt", np.sqrt, lambda x, out: (0.5 / out,))
+ABS = TensorOp("abs", np.abs, lambda x, out: (np.sign(_raw(x)),))
+SOFTPLUS = TensorOp("softplus", lambda x: np.logaddexp(0.0, x), lambda x, out: (_sigmoid(x),))
+CLIP = TensorOp("clip", np.clip, lambda x, out, lo, hi: (_clip_mask(x, lo, hi),))
+MATMUL = TensorOp("@", np.matmul, _matmul_derivative)
+SUM = TensorOp("sum", lambda x, axis, keepdims: x.sum(axis, keepdims=keepdims), _sum_derivative)
+MEAN = TensorOp("mean", lambda x, axis, keepdims: x.mean(axis, keepdims=keepdims), _mean_derivative)
+MAX = TensorOp("max", lambda x, axis, keepdims: x.max(axis, keepdims=keepdims), _max_derivative)
+RESHAPE = TensorOp("reshape", np.reshape, lambda x, out, shape: (Reshape(x.shape),))
+TRANSPOSE = TensorOp("transpose", np.transpose, _transpose_derivative)
+INDEX = TensorOp(
+    "index",
+    lambda x, index, basic: x[index],
+    lambda x, out, index, basic: (Scatter(x.shape, index, basic),),
+)
+SCATTER_ADD = TensorOp(
+    "scatter_add", scatter_add, lambda g, out, shape, index, basic: (Gather(index),)
+)
+BROADCAST_TO = TensorOp(
+    "broadcast_to",
+    lambda x, shape: np.broadcast_to(x, shape).copy(),
+    lambda x, out, shape: (SumTo(x.shape, sum_axes(shape, x.shape), None),),
+)
+LOG_SOFTMAX = TensorOp(
+    "log_softmax", _log_softmax, lambda x, out, axis: (LogSoftmaxGrad(out, axis),)
+)
+SOFTMAX = TensorOp("softmax", _softmax, lambda x, out, axis: (SoftmaxGrad(out, axis),))
