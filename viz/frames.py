@@ -20,6 +20,12 @@ _RECEIVING = {"color": "#f59e0b", "penwidth": "2"}
 _PENDING = {"fontcolor": "#9ca3af"}
 
 
+def _text_width(text: str) -> int:
+    """A generous width in points for ``text`` in 12pt Helvetica (its glyphs are at most
+    0.56em wide, except a few letters that never occur in numbers), plus the cell padding."""
+    return round(7 * len(text)) + 10
+
+
 def _layout(dot: Any) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], str]:
     """Lay ``dot`` out once: pinned node attributes by name, edge routes by id, bounding box."""
     laid = json.loads(pipe(dot, "json"))
@@ -74,6 +80,9 @@ def _frames(
     }
     # Lay out with each node's widest grad text so that every frame's text fits its box.
     widest = [max((grads[j] for _, grads, _ in steps), key=len) for j in range(len(nodes))]
+    # Each grad cell gets a fixed width too, or the cells would shift inside their box.
+    widths = [_text_width("grad " + text) for text in widest]
+    options["grad_widths"] = widths
     node_pins, edge_pins, bb = _layout(build(root, nodes, grad_texts=widest, **options))
 
     svgs, texts, finished = [], [], set()

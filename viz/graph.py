@@ -169,11 +169,14 @@ def node_label(
     show_grad: bool = True,
     precision: int = 4,
     grad_text: str | None = None,
+    grad_width: int | None = None,
 ) -> str:
     """The node's Graphviz HTML-like label: op | label | data | grad in one row.
 
     A constant shows only its value, as a teacher writes a number on the board.
-    ``grad_text`` replaces the node's current grad (backward frames show past grads).
+    ``grad_text`` replaces the node's current grad (backward frames show past grads) and
+    ``grad_width`` is the grad cell's width in points (a minimum, so make it generous); with
+    it the cells do not shift when the grad's text changes from frame to frame.
     """
     if kind == "const":
         cells = [fmt(node.data, precision)]
@@ -191,7 +194,10 @@ def node_label(
             cells.append(
                 f"grad {grad_text if grad_text is not None else fmt(node.grad, precision)}"
             )
-    row = "<vr/>".join(f"<td>{cell}</td>" for cell in cells or [""])
+    tds = [f"<td>{cell}</td>" for cell in cells or [""]]
+    if grad_width is not None and show_grad and kind != "const":
+        tds[-1] = f'<td width="{grad_width}" align="left">{cells[-1]}</td>'
+    row = "<vr/>".join(tds)
     return (
         f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="4"><tr>{row}</tr></table>>'
     )
@@ -221,12 +227,14 @@ def build(
     node_attrs: dict[int, dict[str, str]] | None = None,
     edge_attrs: dict[tuple[int, int], dict[str, str]] | None = None,
     grad_texts: Sequence[str] | None = None,
+    grad_widths: Sequence[int] | None = None,
 ) -> graphviz.Digraph:
     """The Digraph of ``nodes`` (from ``nodes_in_order``); node i is named ``n{i}``.
 
     Edge ``(i, k)`` runs from node i's k-th parent into node i. ``highlight`` holds node
     indices; ``node_attrs`` / ``edge_attrs`` add or override attributes per node / edge and
-    ``grad_texts`` replaces the grads shown (both used by the backward frames).
+    ``grad_texts`` / ``grad_widths`` replace the grads shown and fix their cells' widths (all
+    used by the backward frames).
     """
     mode = _edge_mode(edge_labels)
     node_attrs = node_attrs or {}
@@ -249,6 +257,7 @@ def build(
             show_grad=show_grad,
             precision=precision,
             grad_text=grad_texts[i] if grad_texts is not None else None,
+            grad_width=grad_widths[i] if grad_widths is not None else None,
         )
         dot.node(f"n{i}", label, **attrs)
     for i, node in enumerate(nodes):

@@ -1,0 +1,42 @@
+"""Render the README's picture: the classic neuron o = tanh(x1*w1 + x2*w2 + b) after backward.
+
+python scripts/make_readme_figure.py               # writes docs/neuron.svg
+python scripts/make_readme_figure.py out.svg       # writes out.svg
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import viz
+from autograd import Value
+
+DEFAULT = Path(__file__).resolve().parent.parent / "docs" / "neuron.svg"
+
+
+def neuron() -> Value:
+    """micrograd's neuron, with b chosen so that o = tanh(0.8814) = 0.7071, after backward."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    n = s + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return o
+
+
+def main(path: str | Path = DEFAULT) -> Path:
+    return viz.render(neuron(), path)
+
+
+if __name__ == "__main__":
+    print(main(*sys.argv[1:2]))
