@@ -8,8 +8,10 @@ tracegrad runs in this process; micrograd runs this same file in a subprocess of
 ``python bench_engine.py --worker micrograd`` with the task as JSON on stdin. Both engines run
 the very same workload functions below, which see only the engine's ``Value`` class.
 
-Workloads (gc on unless said otherwise; every figure is the median of the stated repeats,
-timed with time.perf_counter):
+Workloads (gc on unless said otherwise). Timing: time.perf_counter; every time is the best
+of several runs, a run being the mean over consecutive repeats (MLP steps, chain builds), so
+that each run carries its share of garbage collections while the best-of discards the noise
+of other processes on a shared machine.
   (a) MLP: a 2-16-16-1 relu MLP written in Value arithmetic (+, *, relu only), weights drawn
       with random.Random(1337) from U(-1, 1); one step = forward over micrograd's 100-point
       two-moons data (numpy, sklearn's make_moons formula, noise 0.1, seed 1337), micrograd's
@@ -40,7 +42,6 @@ import gc
 import json
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -231,33 +232,38 @@ def _timed(fn, *args) -> float:
     return time.perf_counter() - t0
 
 
-def time_mlp(Value: type, X: list, y: list, steps: int, gc_on: bool) -> dict:
-    """Seconds per MLP step (median over ``steps`` after one warm-up step) and the last loss."""
+def time_mlp(Value: type, X: list, y: list, steps: int, runs: int, gc_on: bool) -> dict:
+    """Seconds per MLP step: the best of ``runs`` runs of ``steps`` consecutive steps (each
+    run's mean, so it carries its share of collections), after one warm-up step."""
     model = mlp_init(Value)
     params = mlp_parameters(model)
     gc.collect()
     mlp_step(model, params, X, y)  # warm-up
-    times = []
+    means = []
     if not gc_on:
         gc.disable()
     try:
-        for _ in range(steps):
-            if not gc_on:
-                gc.collect()  # the last step's cycles, outside the clock
-            t0 = time.perf_counter()
-            loss = mlp_step(model, params, X, y)
-            times.append(time.perf_counter() - t0)
+        for _ in range(runs):
+            total = 0.0
+            for _ in range(steps):
+                if not gc_on:
+                    gc.collect()  # the last step's cycles, outside the clock
+                t0 = time.perf_counter()
+                loss = mlp_step(model, params, X, y)
+                total += time.perf_counter() - t0
+            means.append(total / steps)
     finally:
         gc.enable()
     gc.collect()
-    return {"seconds": statistics.median(times), "all": times, "loss": loss}
+    return {"seconds": min(means), "runs": means, "loss": loss}
 
 
-def time_chain(fn, n: int, repeats: int) -> dict:
-    """Seconds per node of ``fn(n)`` (build + backward), median of ``repeats``, gc on."""
+def time_chain(fn, n: int, reps: int, runs: int) -> dict:
+    """Seconds per node of ``fn(n)``: the best of ``runs`` runs of ``reps`` calls (each run's
+    mean, so it carries its share of collections), gc on."""
     gc.collect()
-    times = [_timed(fn, n) for _ in range(repeats)]
-    return {"per_node": statistics.median(times) / n, "all": times}
+    means = [sum(_timed(fn, n) for _ in range(reps)) / (reps * n) for _ in range(runs)]
+    return {"per_node": min(means), "runs": means}
 
 
 def bytes_per_node(build, n: int, backward=None) -> dict:
@@ -307,15 +313,15 @@ def first_failing_chain(Value: type, limit: int = 20_000) -> int | None:
 def run_task(engine: str, task: dict) -> dict:
     """Run one measurement on one engine; the same code in either process.
 
-    >>> run_task("tracegrad", {"name": "chain", "n": 4, "repeats": 1})["per_node"] > 0
+    >>> run_task("tracegrad", {"name": "chain", "n": 4, "reps": 1, "runs": 1})["per_node"] > 0
     True
     """
     Value = load_value(engine)
     name = task["name"]
     if name == "mlp":
-        return time_mlp(Value, task["X"], task["y"], task["steps"], task["gc"])
+        return time_mlp(Value, task["X"], task["y"], task["steps"], task["runs"], task["gc"])
     if name == "chain":
-        return time_chain(lambda n: chain_grads(Value, n), task["n"], task["repeats"])
+        return time_chain(lambda n: chain_grads(Value, n), task["n"], task["reps"], task["runs"])
     if name == "grads":
         return {"grads": chain_grads(Value, task["n"])}
     if name == "memory":
@@ -393,25 +399,25 @@ def measure(quick: bool = False) -> dict:
         X, y = X[:5], y[:5]
     big = 2_000 if quick else 1_000_000
     mem_n = 2_000 if quick else 200_000
-    small_reps, big_reps = (3, 1) if quick else (41, 5)
-    steps = 1 if quick else 7
-    mlp = {"name": "mlp", "X": X, "y": y}
+    small = {"reps": 2, "runs": 2} if quick else {"reps": 25, "runs": 7}  # N = 400
+    big_runs = 1 if quick else 3
+    mlp = {"name": "mlp", "X": X, "y": y, "steps": 1 if quick else 5, "runs": 1 if quick else 3}
     tg, mg = (lambda task: run_task("tracegrad", task)), run_micrograd
     runs = {
-        "mg_mlp_on": lambda: mg({**mlp, "steps": steps, "gc": True}),
-        "mg_mlp_off": lambda: mg({**mlp, "steps": steps, "gc": False}),
-        "tg_mlp_on": lambda: tg({**mlp, "steps": steps, "gc": True}),
-        "tg_mlp_off": lambda: tg({**mlp, "steps": steps, "gc": False}),
+        "mg_mlp_on": lambda: mg({**mlp, "gc": True}),
+        "mg_mlp_off": lambda: mg({**mlp, "gc": False}),
+        "tg_mlp_on": lambda: tg({**mlp, "gc": True}),
+        "tg_mlp_off": lambda: tg({**mlp, "gc": False}),
         "mg_recursion": lambda: mg({"name": "recursion"}),
-        "mg_chain_400": lambda: mg({"name": "chain", "n": 400, "repeats": small_reps}),
-        "tg_chain_400": lambda: tg({"name": "chain", "n": 400, "repeats": small_reps}),
-        "bare_chain_400": lambda: time_chain(bare_chain_grads, 400, small_reps),
-        "floats_chain_400": lambda: time_chain(floats_chain_grads, 400, small_reps),
+        "mg_chain_400": lambda: mg({"name": "chain", "n": 400, **small}),
+        "tg_chain_400": lambda: tg({"name": "chain", "n": 400, **small}),
+        "bare_chain_400": lambda: time_chain(bare_chain_grads, 400, **small),
+        "floats_chain_400": lambda: time_chain(floats_chain_grads, 400, **small),
         "tg_chain_big": lambda: _unless_recursion(
-            lambda: tg({"name": "chain", "n": big, "repeats": big_reps})
+            lambda: tg({"name": "chain", "n": big, "reps": 1, "runs": big_runs})
         ),
-        "bare_chain_big": lambda: time_chain(bare_chain_grads, big, big_reps),
-        "floats_chain_big": lambda: time_chain(floats_chain_grads, big, big_reps),
+        "bare_chain_big": lambda: time_chain(bare_chain_grads, big, 1, big_runs),
+        "floats_chain_big": lambda: time_chain(floats_chain_grads, big, 1, big_runs),
         "mg_grads_400": lambda: mg({"name": "grads", "n": 400}),
         "tg_grads_400": lambda: tg({"name": "grads", "n": 400}),
         "mg_memory": lambda: mg({"name": "memory", "n": mem_n, "consts": False}),
@@ -420,14 +426,8 @@ def measure(quick: bool = False) -> dict:
         "tg_memory_consts": lambda: tg({"name": "memory", "n": mem_n, "consts": True}),
         "bare_memory": lambda: bytes_per_node(bare_chain, mem_n),
     }
-    res = {
-        "quick": quick,
-        "big": big,
-        "mem_n": mem_n,
-        "small_reps": small_reps,
-        "big_reps": big_reps,
-        "steps": steps,
-    }
+    res = {"quick": quick, "big": big, "mem_n": mem_n, "mlp": mlp, "small": small}
+    res["big_runs"] = big_runs
     model = mlp_init(load_value("tracegrad"))
     res["mlp_nodes"] = count_nodes(mlp_loss(model, mlp_parameters(model), X, y))
     for key, run in tqdm(runs.items(), desc="bench_engine", file=sys.stderr, leave=False):
@@ -446,7 +446,7 @@ def _verdict(ok: bool) -> str:
 
 def report(res: dict, command: str) -> str:
     """The Markdown tables of the README, with the targets marked PASS or MISS."""
-    big, n_mem = res["big"], res["mem_n"]
+    big, n_mem, m = res["big"], res["mem_n"], res["mlp"]
     mg_on, mg_off = res["mg_mlp_on"]["seconds"], res["mg_mlp_off"]["seconds"]
     tg_on, tg_off = res["tg_mlp_on"]["seconds"], res["tg_mlp_off"]["seconds"]
     fail = res["mg_recursion"]["first_failing"]
@@ -474,11 +474,14 @@ def report(res: dict, command: str) -> str:
         f"Produced by `{command}` on {platform.machine()} {platform.system()}, "
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
-        "Times are medians of repeated runs (time.perf_counter), garbage collector on "
-        "unless said; micrograd is 0.1.0 from PyPI, run in its own venv.",
+        f"Each time is the best of {m['runs']} runs of {m['steps']} consecutive MLP steps, "
+        f"of {res['small']['runs']} runs of {res['small']['reps']} chains at N = 400, of "
+        f"{res['big_runs']} chains at N = {big:,} (time.perf_counter; a run's mean carries its "
+        "share of garbage collections, the best-of drops other processes' noise); the garbage "
+        "collector is on unless said; micrograd is 0.1.0 from PyPI, in its own venv.",
         "",
-        f"**(a) 2-16-16-1 relu MLP**, one SGD step (forward over the 100 two-moons points, "
-        f"backward, update; {res['mlp_nodes']:,} nodes a step)",
+        f"**(a) 2-16-16-1 relu MLP**, one SGD step (forward over {len(m['X'])} two-moons "
+        f"points, backward, update; {res['mlp_nodes']:,} nodes a step)",
         "",
         "| engine | gc | seconds / step | tracegrad (gc on) is faster by |",
         "|---|---|---:|---:|",
@@ -529,11 +532,9 @@ def report(res: dict, command: str) -> str:
         f"| (c) the same after backward (stricter) | {tg_after:,.0f} | "
         f"{_verdict(tg_after <= 300)} |",
         "",
-        f"Same work on both engines: MLP loss after {res['steps'] + 1} steps differs by "
-        f"{loss_gap:.1e}; chain gradients at N = 400 "
-        f"{'match' if grads_ok else 'DO NOT match'} the float floor's on both engines. "
-        f"Repeats: MLP {res['steps']} steps after a warm-up step; chain {res['small_reps']} "
-        f"at N = 400, {res['big_reps']} at N = {big:,}.",
+        f"Same work on both engines: the MLP loss after {1 + m['runs'] * m['steps']} steps "
+        f"differs by {loss_gap:.1e}; the chain's gradients at N = 400 "
+        f"{'match' if grads_ok else 'DO NOT match'} the float floor's on both engines.",
     ]
     return "\n".join(lines) + "\n"
 
