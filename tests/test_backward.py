@@ -8,6 +8,8 @@ import math
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograd import Value
 
@@ -211,6 +213,101 @@ def test_create_graph_through_unary_ops():
     assert math.isclose(as_float(x.grad), -math.sin(x0) * x0 + 2 * math.cos(x0), rel_tol=1e-13)
 
 
+def second_derivative(build, x0: float) -> tuple[float, float]:
+    """(f'(x0), f''(x0)) through backward(create_graph=True) and a second backward()."""
+    x = Value(x0)
+    y = build(x)
+    y.backward(create_graph=True)
+    g = x.grad
+    first = as_float(g)
+    x.grad = 0.0  # only x's grad matters below: each pass adds only its own contributions
+    if isinstance(g, Value):
+        g.backward()
+    return first, as_float(x.grad)
+
+
+def _sig(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+@pytest.mark.parametrize(
+    "build, x0, d1, d2",
+    [
+        (lambda a: -a, 0.7, -1.0, 0.0),
+        (lambda a: a.exp(), 0.7, math.exp(0.7), math.exp(0.7)),
+        (lambda a: a.log(), 0.7, 1 / 0.7, -1 / 0.7**2),
+        (
+            lambda a: a.tanh(),
+            0.7,
+            1 - math.tanh(0.7) ** 2,
+            -2 * math.tanh(0.7) * (1 - math.tanh(0.7) ** 2),
+        ),
+        (
+            lambda a: a.sigmoid(),
+            0.7,
+            _sig(0.7) * (1 - _sig(0.7)),
+            _sig(0.7) * (1 - _sig(0.7)) * (1 - 2 * _sig(0.7)),
+        ),
+        (lambda a: a.relu(), 0.7, 1.0, 0.0),
+        (lambda a: a.relu(), -0.7, 0.0, 0.0),
+        (lambda a: a.sqrt(), 0.7, 0.5 / math.sqrt(0.7), -0.25 * 0.7**-1.5),
+        (lambda a: a.sin(), 0.7, math.cos(0.7), -math.sin(0.7)),
+        (lambda a: a.cos(), 0.7, -math.sin(0.7), -math.cos(0.7)),
+        (lambda a: a.abs(), -0.7, -1.0, 0.0),
+        (lambda a: a**3, -0.7, 3 * 0.49, 6 * -0.7),
+        (lambda a: a**-2, 0.7, -2 * 0.7**-3, 6 * 0.7**-4),
+        (lambda a: 2**a, 0.7, math.log(2) * 2**0.7, math.log(2) ** 2 * 2**0.7),
+        (
+            lambda a: a**a,
+            0.7,
+            0.7**0.7 * (math.log(0.7) + 1),
+            0.7**0.7 * ((math.log(0.7) + 1) ** 2 + 1 / 0.7),
+        ),
+        (lambda a: 1 / a, 0.7, -1 / 0.49, 2 / 0.7**3),
+        (lambda a: 3 - a * a, 0.7, -1.4, -2.0),
+        (lambda a: (a * a + a).tanh(), 0.3, None, None),
+    ],
+)
+def test_second_derivative_of_every_op_through_create_graph(build, x0, d1, d2):
+    if (
+        d1 is None
+    ):  # tanh(u), u = x^2 + x: f' = (1 - t^2) u', f'' = -2 t (1 - t^2) u'^2 + (1 - t^2) u''
+        t, du = math.tanh(x0 * x0 + x0), 2 * x0 + 1
+        d1, d2 = (1 - t * t) * du, -2 * t * (1 - t * t) * du * du + (1 - t * t) * 2
+    first, second = second_derivative(build, x0)
+    assert math.isclose(first, d1, rel_tol=1e-12, abs_tol=1e-15)
+    assert math.isclose(second, d2, rel_tol=1e-12, abs_tol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "build, x, y, hess",
+    [
+        (lambda a, b: a * b, 1.5, -2.0, ((0.0, 1.0), (1.0, 0.0))),
+        (lambda a, b: a / b, 1.5, -2.0, ((0.0, -1 / 4), (-1 / 4, 2 * 1.5 / -8))),
+        (
+            lambda a, b: a**b,
+            1.5,
+            2.5,
+            (
+                (2.5 * 1.5 * 1.5**0.5, 1.5**1.5 * (1 + 2.5 * math.log(1.5))),
+                (1.5**1.5 * (1 + 2.5 * math.log(1.5)), math.log(1.5) ** 2 * 1.5**2.5),
+            ),
+        ),
+    ],
+)
+def test_mixed_second_derivatives_through_create_graph(build, x, y, hess):
+    a, b = Value(x), Value(y)
+    out = build(a, b)
+    out.backward(create_graph=True)
+    grads = (a.grad, b.grad)
+    for row, g in zip(hess, grads, strict=True):
+        a.grad, b.grad = 0.0, 0.0
+        if isinstance(g, Value):
+            g.backward()
+        assert math.isclose(as_float(a.grad), row[0], rel_tol=1e-12, abs_tol=1e-15)
+        assert math.isclose(as_float(b.grad), row[1], rel_tol=1e-12, abs_tol=1e-15)
+
+
 # --- backward_steps -------------------------------------------------------------------------
 
 
@@ -309,6 +406,65 @@ def test_str_of_a_step_spells_the_chain_rule_with_labels():
     # dc/da = b = 3.0, dL/dc = k = 2.0; dc/db = a = 1.5.
     assert "dL/da += dL/dc * dc/da = 2.0 * 3.0 = 6.0" in text
     assert "dL/db += dL/dc * dc/db = 2.0 * 1.5 = 3.0" in text
+
+
+# --- the same properties on random DAGs ----------------------------------------------------
+
+# Ops defined for every real input, so any drawn program is valid: (name, arity, build).
+SAFE_OPS = [
+    ("+", 2, lambda a, b: a + b),
+    ("-", 2, lambda a, b: a - b),
+    ("*", 2, lambda a, b: a * b),
+    ("/", 2, lambda a, b: a / (b * b + 1.0)),
+    ("**", 2, lambda a, b: (a * a + 1.0) ** b.tanh()),
+    ("neg", 1, lambda a: -a),
+    ("tanh", 1, lambda a: a.tanh()),
+    ("sigmoid", 1, lambda a: a.sigmoid()),
+    ("sin", 1, lambda a: a.sin()),
+    ("cos", 1, lambda a: a.cos()),
+    ("relu", 1, lambda a: a.relu()),
+    ("abs", 1, lambda a: a.abs()),
+    ("exp", 1, lambda a: a.tanh().exp()),
+    ("log", 1, lambda a: (a * a + 1.0).log()),
+    ("sqrt", 1, lambda a: (a * a + 0.5).sqrt()),
+]
+
+
+@st.composite
+def dags(draw):
+    """(leaf values, program): each step applies an op to earlier nodes (reuse included)."""
+    leaves = draw(st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=1, max_size=4))
+    program = []
+    for k in range(draw(st.integers(1, 15))):
+        op = draw(st.integers(0, len(SAFE_OPS) - 1))
+        args = [draw(st.integers(0, len(leaves) + k - 1)) for _ in range(SAFE_OPS[op][1])]
+        program.append((op, args))
+    return leaves, program
+
+
+def build_dag(leaves, program):
+    nodes = [Value(x) for x in leaves]
+    for op, args in program:
+        nodes.append(SAFE_OPS[op][2](*(nodes[i] for i in args)))
+    return nodes[-1], nodes
+
+
+@given(dags())
+def test_random_dags_steps_equal_backward_and_a_second_pass_doubles(dag):
+    root1, nodes1 = build_dag(*dag)
+    root2, nodes2 = build_dag(*dag)
+    root1.backward()
+    for _ in root2.backward_steps():
+        pass
+    first = [n.grad for n in nodes1]
+    assert first == [n.grad for n in nodes2]
+    assert all(math.isfinite(g) for g in first)
+    root1.backward()  # each pass adds only its own contributions: exactly twice
+    assert [n.grad for n in nodes1] == [2 * g for g in first]
+    root1.zero_grad()
+    assert all(n.grad == 0.0 for n in nodes1)
+    root1.backward()
+    assert [n.grad for n in nodes1] == first
 
 
 # --- a long chain ---------------------------------------------------------------------------

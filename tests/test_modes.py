@@ -230,3 +230,15 @@ def test_detect_anomaly_in_another_thread_does_not_affect_this_one():
     other, main_value = run_context_in_thread(detect_anomaly, inside, main_check)
     assert other == "raised"
     assert math.isnan(main_value)
+
+
+# Engine bug, reported to the lead: under create_graph the inf local gradient of sqrt at 0 is
+# first seen by the '*' that multiplies it with the upstream grad, so the error names '*'
+# (an op the user never wrote, "at 1.0 * inf") instead of sqrt.
+@pytest.mark.xfail(strict=True, reason="engine: create_graph anomaly names '*', not the op")
+def test_backward_anomaly_under_create_graph_names_the_op():
+    x = Value(0.0)
+    y = x.sqrt()
+    with detect_anomaly():
+        with pytest.raises(FloatingPointError, match="sqrt"):
+            y.backward(create_graph=True)

@@ -123,3 +123,24 @@ def test_primitive_with_math_derivative_is_fine_without_create_graph():
     y = softplus(x)
     y.backward()
     assert math.isclose(x.grad, 1 / (1 + math.exp(-0.5)), rel_tol=1e-15)
+
+
+# Engine bug, reported to the lead: the local gradients are zipped with the parents, so a
+# derivative that returns the wrong number of values silently drops (or ignores) gradients.
+@pytest.mark.xfail(strict=True, reason="engine: derivative count is not checked (silent zip)")
+@pytest.mark.parametrize(
+    "name, forward, derivative, args",
+    [
+        ("too_few", lambda x, y: x * y, lambda x, y, out: y, (2.0, 3.0)),
+        ("too_many", lambda x: 2 * x, lambda x, out: (2.0, 5.0), (2.0,)),
+    ],
+)
+def test_derivative_with_the_wrong_number_of_values_is_an_error_naming_the_primitive(
+    name, forward, derivative, args
+):
+    # API.md: derivative returns one local derivative per input. Anything else is a bug in
+    # the user's primitive and must not silently give wrong gradients.
+    prim = primitive(name, forward, derivative)
+    xs = [Value(x) for x in args]
+    with pytest.raises((TypeError, ValueError), match=name):
+        prim(*xs).backward()
