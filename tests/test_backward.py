@@ -410,13 +410,14 @@ def test_str_of_a_step_spells_the_chain_rule_with_labels():
 
 # --- the same properties on random DAGs ----------------------------------------------------
 
-# Ops defined for every real input, so any drawn program is valid: (name, arity, build).
+# Ops defined for every real input and that cannot blow magnitudes up (at most additively),
+# so any drawn program is valid and its grads are finite: (name, arity, build).
 SAFE_OPS = [
     ("+", 2, lambda a, b: a + b),
     ("-", 2, lambda a, b: a - b),
-    ("*", 2, lambda a, b: a * b),
+    ("*", 2, lambda a, b: a * b.tanh()),
     ("/", 2, lambda a, b: a / (b * b + 1.0)),
-    ("**", 2, lambda a, b: (a * a + 1.0) ** b.tanh()),
+    ("**", 2, lambda a, b: (a.tanh() * a.tanh() + 1.0) ** b.tanh()),
     ("neg", 1, lambda a: -a),
     ("tanh", 1, lambda a: a.tanh()),
     ("sigmoid", 1, lambda a: a.sigmoid()),
@@ -459,8 +460,10 @@ def test_random_dags_steps_equal_backward_and_a_second_pass_doubles(dag):
     first = [n.grad for n in nodes1]
     assert first == [n.grad for n in nodes2]
     assert all(math.isfinite(g) for g in first)
-    root1.backward()  # each pass adds only its own contributions: exactly twice
-    assert [n.grad for n in nodes1] == [2 * g for g in first]
+    root1.backward()  # each pass adds only its own contributions: twice (up to rounding,
+    # since a grad fed by several edges adds them one by one onto what it already holds)
+    for n, g in zip(nodes1, first, strict=True):
+        assert math.isclose(n.grad, 2 * g, rel_tol=1e-12, abs_tol=1e-9)
     root1.zero_grad()
     assert all(n.grad == 0.0 for n in nodes1)
     root1.backward()
