@@ -62,7 +62,7 @@ def parse(text: str, names: Sequence[str]) -> ast.Expression:
     'tanh'
     >>> parse("x.__class__", ["x"])
     Traceback (most recent call last):
-    BadInput: not allowed in an expression: attribute access
+    cli.BadInput: not allowed in an expression: attribute access
     """
     if len(text) > MAX_LENGTH:
         raise BadInput(f"expression too long ({len(text)} characters, at most {MAX_LENGTH})")
@@ -70,7 +70,9 @@ def parse(text: str, names: Sequence[str]) -> ast.Expression:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise BadInput(f"cannot parse the expression: {err.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
+    except ValueError as err:  # e.g. a null byte, on Pythons that do not call it syntax
+        raise BadInput(f"cannot parse the expression: {err}") from None
+    except (RecursionError, MemoryError):
         raise BadInput("cannot parse the expression: it is nested too deeply") from None
     called = set()  # the Name nodes that are the function of a call, not a variable
     for node in ast.walk(tree):  # ast.walk is iterative: no recursion on deep trees
@@ -130,26 +132,42 @@ def evaluate(tree: ast.Expression, env: dict):
     """
     from autograd import Value
 
-    def ev(node: ast.AST):
+    def apply(node: ast.AST, args: list):
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
             return env[node.id]
         if isinstance(node, ast.UnaryOp):
-            return _UNARY[type(node.op)](ev(node.operand))
+            return _UNARY[type(node.op)](args[0])
+        if all(isinstance(a, float) for a in args):  # fold: run the op on constant Values
+            return apply(node, [Value(args[0]), *args[1:]]).data
         if isinstance(node, ast.BinOp):
-            left, right = ev(node.left), ev(node.right)
-            if isinstance(left, float) and isinstance(right, float):
-                return _BINARY[type(node.op)](Value(left), right).data
-            return _BINARY[type(node.op)](left, right)
-        # A whitelisted call: one argument, a method of Value.
-        arg = ev(node.args[0])
-        if isinstance(arg, float):
-            return getattr(Value(arg), node.func.id)().data
-        return getattr(arg, node.func.id)()
+            return _BINARY[type(node.op)](*args)
+        return getattr(args[0], node.func.id)()  # a whitelisted call: a method of Value
 
-    result = ev(tree.body)
+    # Post-order with an explicit stack, not recursion: 900 nested minus signs are fine.
+    values: dict[int, object] = {}
+    stack = [(tree.body, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _operands(node)
+        if children and not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+        else:
+            values[id(node)] = apply(node, [values.pop(id(c)) for c in children])
+    result = values[id(tree.body)]
     return result if isinstance(result, Value) else Value(result)
+
+
+def _operands(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Call):
+        return [node.args[0]]
+    return []
 
 
 def _bindings(pairs: Sequence[str]) -> dict[str, float]:
@@ -304,9 +322,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except BadInput as err:
         print(f"tracegrad: error: {_one_line(err)}", file=sys.stderr)
-        return 2
-    except RecursionError:
-        print("tracegrad: error: the expression is nested too deeply", file=sys.stderr)
         return 2
     except (ValueError, ArithmeticError) as err:  # a domain error raised by an op
         print(f"tracegrad: {_one_line(err)}", file=sys.stderr)

@@ -8,7 +8,7 @@ label, data and grad. Only the public node attributes are used (``.data .grad .l
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
     >>> c = a * b; c.label = "c"; c.backward()
     >>> src = draw(c).source          # DOT text; to_svg(c) / render(c, "c.svg") need Graphviz
-    >>> '"-3"' in src                 # the edge a -> c is labelled dc/da = b = -3
+    >>> "n0 -> n2 [label=-3" in src   # the edge a -> c is labelled dc/da = b = -3
     True
 """
 

@@ -1,0 +1,307 @@
+"""The tracegrad command: graph / check / demo, exit codes 0, 1, 2, malicious and arbitrary
+input (fuzzed with hypothesis, in-process), and the installed console script (subprocess).
+
+Expected values come from closed forms computed here with math, not from the engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import types
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cli
+
+SCRIPT = Path(sys.executable).parent / "tracegrad"
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """cli.main in-process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@contextlib.contextmanager
+def in_directory(path: str):
+    """contextlib.chdir, which needs Python 3.11."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def script(*argv: str, env: dict | None = None, cwd: Path | None = None):
+    """The installed console script; the timeout turns a hang into a failure."""
+    assert SCRIPT.exists(), f"the console script is not installed at {SCRIPT}"
+    return subprocess.run(
+        [str(SCRIPT), *argv], capture_output=True, text=True, timeout=120, env=env, cwd=cwd
+    )
+
+
+def numbers(stdout: str) -> dict[str, float]:
+    """'lhs = number' lines of the output -> {lhs: number}."""
+    out = {}
+    for line in stdout.splitlines():
+        lhs, sep, rhs = line.rpartition(" = ")
+        if sep:
+            out[lhs] = float(rhs)
+    return out
+
+
+# ---------------------------------------------------------------- graph
+
+
+def test_graph_prints_value_and_grads_and_writes_svg(dot_program, tmp_path):
+    out = tmp_path / "g.svg"
+    code, stdout, stderr = run("graph", "tanh(x*w + b)", "x=1", "w=-2", "b=0.5", "-o", str(out))
+    assert (code, stderr) == (0, "")
+    t = math.tanh(1 * -2 + 0.5)
+    got = numbers(stdout)
+    assert got["tanh(x*w + b)"] == pytest.approx(t, rel=1e-12)
+    assert got["d/dx"] == pytest.approx(-2 * (1 - t * t), rel=1e-12)
+    assert got["d/dw"] == pytest.approx(1 * (1 - t * t), rel=1e-12)
+    assert got["d/db"] == pytest.approx(1 - t * t, rel=1e-12)
+    texts = [e.text for e in ET.parse(out).iter("{http://www.w3.org/2000/svg}text")]
+    assert "tanh" in texts and "-2" in texts  # the op, and d(x*w)/dx = w on an edge
+
+
+def test_graph_writes_dot_by_suffix_and_contribution_labels(tmp_path):
+    out = tmp_path / "g.dot"
+    code, stdout, _ = run("graph", "x*y", "x=3", "y=4", "-o", str(out), "--contributions")
+    assert code == 0 and f"wrote {out}" in stdout
+    source = out.read_text()
+    assert source.startswith("digraph")
+    assert "4\\n× 1 = 4" in source and "3\\n× 1 = 3" in source
+
+
+def test_graph_constants_fold_like_python(tmp_path):
+    # x ** (4/2) has a number exponent, as in Python: fine at x < 0
+    code, stdout, _ = run("graph", "x ** (4/2)", "x=-3", "-o", str(tmp_path / "g.dot"))
+    assert code == 0
+    assert numbers(stdout)["d/dx"] == pytest.approx(-6.0)
+
+
+def test_graph_bad_output_suffix_is_bad_input(tmp_path):
+    code, _, stderr = run("graph", "x", "x=1", "-o", str(tmp_path / "g.jpg"))
+    assert code == 2 and ".svg, .png, .pdf or .dot" in stderr
+
+
+def test_graph_without_dot_says_how_to_install(tmp_path):
+    env = {"PATH": str(tmp_path)}  # no Graphviz on this PATH
+    done = script("graph", "x*x", "x=2", "-o", str(tmp_path / "g.svg"), env=env)
+    assert done.returncode == 1
+    assert "apt-get install graphviz" in done.stderr and len(done.stderr.splitlines()) == 1
+    done = script("graph", "x*x", "x=2", "-o", str(tmp_path / "g.dot"), env=env)
+    assert done.returncode == 0 and (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+# ---------------------------------------------------------------- check
+
+
+def test_check_passes_with_analytic_and_numeric_per_input():
+    code, stdout, _ = run("check", "log(x) * y", "x=2", "y=3")
+    assert code == 0 and stdout.rstrip().endswith("PASS")
+    assert numbers(stdout)["log(x) * y"] == pytest.approx(3 * math.log(2))
+    rows = {line.split()[0]: line.split()[1:] for line in stdout.splitlines()[2:4]}
+    assert float(rows["x"][1]) == pytest.approx(3 / 2)  # analytic d/dx = y / x
+    assert float(rows["x"][2]) == pytest.approx(3 / 2, rel=1e-6)  # numeric
+    assert float(rows["y"][1]) == pytest.approx(math.log(2))
+
+
+def test_check_fails_at_a_kink_with_exit_1():
+    code, stdout, _ = run("check", "relu(x)", "x=0")
+    assert code == 1
+    assert "FAIL" in stdout and "kink" in stdout
+
+
+def test_check_without_inputs():
+    code, stdout, _ = run("check", "2 * 3")
+    assert code == 0 and numbers(stdout)["2 * 3"] == 6.0
+
+
+@pytest.mark.parametrize(
+    "expr, bindings, op",
+    [
+        ("log(x)", ["x=0"], "log"),
+        ("sqrt(x)", ["x=-1"], "sqrt"),
+        ("1 / x", ["x=0"], "/"),
+        ("x * exp(1000)", ["x=1"], "exp"),
+        ("9**9**9**9", [], "**"),
+        ("(-8) ** (1/3)", [], "**"),
+    ],
+)
+def test_domain_errors_exit_1_with_the_ops_message(expr, bindings, op):
+    code, _, stderr = run("check", expr, *bindings)
+    assert code == 1
+    assert len(stderr.splitlines()) == 1 and op in stderr
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("x.__class__", "attribute access"),
+        ("__import__('os').system('x')", "not allowed"),
+        ("y + 1", "unknown name 'y'"),
+        ("open(x)", "a call of 'open'"),
+        ("exp(x, x)", "exactly one argument"),
+        ("exp(x=x)", "exactly one argument"),
+        ("exp", "is a function"),
+        ("x +", "cannot parse"),
+        ("lambda: x", "Lambda"),
+        ("x < 1", "Compare"),
+        ("x[0]", "Subscript"),
+        ("'x'", "constant"),
+        ("True", "constant"),
+        ("1j * x", "constant"),
+        ("x // 2", "FloorDiv"),
+        ("x if x else x", "IfExp"),
+        ("(x := 2)", "NamedExpr"),
+        ("x" + "+x" * 600, "too long"),
+        ("(" * 300 + "x" + ")" * 300, "cannot parse"),
+        ("1" * 400 + ".0 ** 0 + 1" + "0" * 400, "too large"),
+        ("x\x00", "cannot parse"),
+    ],
+)
+def test_bad_expressions_exit_2_with_one_line(expr, message):
+    code, stdout, stderr = run("check", "--", expr, "x=1")  # "--": some start with "-"
+    assert code == 2 and stdout == ""
+    assert len(stderr.splitlines()) == 1 and message in stderr
+
+
+@pytest.mark.parametrize(
+    "bindings, message",
+    [
+        (["x"], "expected name=value"),
+        (["1x=2"], "expected name=value"),
+        (["x=abc"], "not a number"),
+        (["x=1", "x=2"], "bound twice"),
+        (["exp=1"], "function name"),
+        (["if=1"], "expected name=value"),
+    ],
+)
+def test_bad_bindings_exit_2(bindings, message):
+    code, _, stderr = run("check", "x", *bindings)
+    assert code == 2 and message in stderr and len(stderr.splitlines()) == 1
+
+
+def test_usage_errors_exit_2_on_one_line():
+    for argv in (
+        [],
+        ["frobnicate"],
+        ["check"],
+        ["graph", "-x", "x=1"],
+        ["demo", "xor", "--epochs", "0"],
+    ):
+        code, _, stderr = run(*argv)
+        assert code == 2 and len(stderr.splitlines()) == 1, argv
+
+
+def test_deep_nesting_within_the_length_limit_evaluates():
+    code, stdout, _ = run("check", "--", "-" * 997 + "x", "x=2")  # no recursion anywhere
+    assert code == 0 and numbers(stdout)["-" * 997 + "x"] == -2.0
+
+
+def test_an_expression_starting_with_minus_goes_after_double_dash():
+    code, stdout, _ = run("check", "--", "-x*2", "x=1")
+    assert code == 0 and numbers(stdout)["-x*2"] == -2.0
+
+
+def test_malicious_input_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    attack = f"__import__('os').system('touch {marker}')"
+    code, _, _ = run("check", attack)
+    assert code == 2 and not marker.exists()
+    code, _, _ = run(
+        "graph",
+        f"x + exp(__import__('os').system('touch {marker}'))",
+        "x=1",
+        "-o",
+        str(tmp_path / "g.dot"),
+    )
+    assert code == 2 and not marker.exists() and not (tmp_path / "g.dot").exists()
+
+
+# ---------------------------------------------------------------- fuzzing
+
+
+@given(st.text(max_size=60))
+def test_arbitrary_text_never_raises(text):
+    code, _, stderr = run("check", text, "x=1.5", "y=-0.5")
+    assert code in (0, 1, 2)
+    assert len(stderr.splitlines()) <= 1
+
+
+@given(st.lists(st.text(max_size=20), max_size=5))
+def test_arbitrary_argv_never_raises(argv):
+    # "demo" would train a model; everything else must end in a status, not a traceback
+    argv = [a for a in argv if a != "demo"]
+    with tempfile.TemporaryDirectory() as tmp, in_directory(tmp):  # graph writes files
+        code, _, _ = run(*argv)
+    assert code in (0, 1, 2)
+
+
+ATOMS = st.sampled_from(["x", "y", "2", "0.5", "3e-1", "1"])
+
+
+def _expressions():
+    def extend(inner):
+        binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        )
+        call = st.tuples(st.sampled_from(cli.FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})")
+        unary = inner.map(lambda e: f"-{e}")
+        return binary | call | unary
+
+    return st.recursive(ATOMS, extend, max_leaves=8)
+
+
+@given(_expressions())
+def test_whitelisted_expressions_are_never_bad_input(expr):
+    code, _, stderr = run("check", "--", expr, "x=0.7", "y=1.3")
+    assert code in (0, 1), stderr  # 1 only for a domain error or a gradcheck failure
+
+
+# ---------------------------------------------------------------- demo
+
+
+def test_demo_calls_nn_demo_xor_demo(monkeypatch):
+    calls = []
+    fake = types.ModuleType("nn.demo")
+    fake.xor_demo = lambda epochs, svg: calls.append((epochs, svg)) or 7
+    monkeypatch.setitem(sys.modules, "nn.demo", fake)
+    assert run("demo", "xor", "--epochs", "12", "--svg", "m.svg")[0] == 7
+    assert calls == [(12, "m.svg")]
+
+
+# ---------------------------------------------------------------- the installed script
+
+
+def test_installed_script_exit_codes(tmp_path):
+    ok = script("check", "x * x", "x=3")
+    assert ok.returncode == 0 and "PASS" in ok.stdout
+    domain = script("check", "log(x)", "x=-1")
+    assert domain.returncode == 1 and domain.stderr.count("\n") == 1 and "log" in domain.stderr
+    for attack in ("__import__('os').system('x')", "x.__class__", "9**9**9**9**9**9**9**9"):
+        done = script("graph", attack, "x=1", "-o", str(tmp_path / "g.dot"))
+        assert done.returncode in (1, 2), attack
+        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert script("graph", "x.__class__", "x=1").returncode == 2
+    assert script("check", "__import__('os').system('x')").returncode == 2
