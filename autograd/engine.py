@@ -201,13 +201,23 @@ def _propagate(root: Node, seed: Any, create_graph: bool) -> dict[Node, Any]:
         upstream = pending[node]
         if not node.parents:
             continue
-        locals_ = node._differentiable_locals() if create_graph else node.local_grads
-        for parent, local in zip(node.parents, locals_):
-            contribution = upstream * local
-            if _modes.anomaly and not node._is_finite(contribution):
-                raise _anomaly(node, parent, contribution)
-            old = pending.get(parent)
-            pending[parent] = contribution if old is None else old + contribution
+        try:
+            locals_ = node._differentiable_locals() if create_graph else node.local_grads
+            for parent, local in zip(node.parents, locals_):
+                contribution = upstream * local
+                if _modes.anomaly and not node._is_finite(contribution):
+                    raise _anomaly(node, parent, contribution)
+                old = pending.get(parent)
+                pending[parent] = contribution if old is None else old + contribution
+        except FloatingPointError as error:
+            if str(error).startswith(f"{node.op}:"):
+                raise
+            # Under create_graph the gradient is computed by recorded ops, so detect_anomaly
+            # fires inside one of them ('*', say): name the node being differentiated.
+            raise FloatingPointError(
+                f"{node.op}: gradient is not finite while differentiating "
+                f"{node.op}({', '.join(repr(p.data) for p in node.parents)}) ({error})"
+            ) from None
     return pending
 
 

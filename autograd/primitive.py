@@ -36,7 +36,14 @@ def primitive(
 
     def local_grads(*args: object) -> tuple:
         result = derivative(*args)
-        return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        if len(result) != len(args) - 1:  # args are the inputs and out
+            # A silent zip would drop or ignore derivatives: wrong gradients, no error.
+            raise ValueError(
+                f"derivative returned {len(result)} value(s) for {len(args) - 1} input(s); "
+                f"it must return one local derivative per input"
+            )
+        return result
 
     op = Op(name, forward, local_grads, user_defined=True)
 

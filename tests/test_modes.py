@@ -235,7 +235,8 @@ def test_detect_anomaly_in_another_thread_does_not_affect_this_one():
 # Engine bug, reported to the lead: under create_graph the inf local gradient of sqrt at 0 is
 # first seen by the '*' that multiplies it with the upstream grad, so the error names '*'
 # (an op the user never wrote, "at 1.0 * inf") instead of sqrt.
-@pytest.mark.xfail(strict=True, reason="engine: create_graph anomaly names '*', not the op")
+
+
 def test_backward_anomaly_under_create_graph_names_the_op():
     x = Value(0.0)
     y = x.sqrt()

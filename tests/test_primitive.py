@@ -127,7 +127,8 @@ def test_primitive_with_math_derivative_is_fine_without_create_graph():
 
 # Engine bug, reported to the lead: the local gradients are zipped with the parents, so a
 # derivative that returns the wrong number of values silently drops (or ignores) gradients.
-@pytest.mark.xfail(strict=True, reason="engine: derivative count is not checked (silent zip)")
+
+
 @pytest.mark.parametrize(
     "name, forward, derivative, args",
     [
