@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import random
 import subprocess
@@ -390,34 +391,50 @@ def _unless_recursion(run) -> dict:
         return {"error": f"RecursionError: {e}"}
 
 
+def _best(results: list[dict], field: str) -> dict:
+    """The round with the smallest ``field``, carrying every run's figure in ``"runs"``."""
+    best = min(results, key=lambda r: r[field])
+    return {**best, "runs": [x for r in results for x in r["runs"]]}
+
+
 def measure(quick: bool = False) -> dict:
-    """Every figure of the report as plain numbers; ``quick`` shrinks every size."""
+    """Every figure of the report as plain numbers; ``quick`` shrinks every size.
+
+    The timings run in interleaved rounds (micrograd, tracegrad and the floors one after the
+    other, then again), and each keeps its best round, so that load from other processes
+    falls on all of them alike rather than on whichever happened to run during it.
+    """
     from tqdm import tqdm
 
     X, y = make_moons()
     if quick:
         X, y = X[:5], y[:5]
+    rounds = 1 if quick else 3
     big = 2_000 if quick else 1_000_000
     mem_n = 2_000 if quick else 200_000
-    small = {"reps": 2, "runs": 2} if quick else {"reps": 25, "runs": 7}  # N = 400
-    big_runs = 1 if quick else 3
-    mlp = {"name": "mlp", "X": X, "y": y, "steps": 1 if quick else 5, "runs": 1 if quick else 3}
+    small = {"reps": 2, "runs": 2} if quick else {"reps": 25, "runs": 3}  # per round, N = 400
+    mlp = {"name": "mlp", "X": X, "y": y, "steps": 1 if quick else 5, "runs": 1}
     tg, mg = (lambda task: run_task("tracegrad", task)), run_micrograd
-    runs = {
-        "mg_mlp_on": lambda: mg({**mlp, "gc": True}),
-        "mg_mlp_off": lambda: mg({**mlp, "gc": False}),
-        "tg_mlp_on": lambda: tg({**mlp, "gc": True}),
-        "tg_mlp_off": lambda: tg({**mlp, "gc": False}),
-        "mg_recursion": lambda: mg({"name": "recursion"}),
-        "mg_chain_400": lambda: mg({"name": "chain", "n": 400, **small}),
-        "tg_chain_400": lambda: tg({"name": "chain", "n": 400, **small}),
-        "bare_chain_400": lambda: time_chain(bare_chain_grads, 400, **small),
-        "floats_chain_400": lambda: time_chain(floats_chain_grads, 400, **small),
-        "tg_chain_big": lambda: _unless_recursion(
-            lambda: tg({"name": "chain", "n": big, "reps": 1, "runs": big_runs})
+    timed = {  # key: (run, the figure to minimise)
+        "mg_mlp_on": (lambda: mg({**mlp, "gc": True}), "seconds"),
+        "mg_mlp_off": (lambda: mg({**mlp, "gc": False}), "seconds"),
+        "tg_mlp_on": (lambda: tg({**mlp, "gc": True}), "seconds"),
+        "tg_mlp_off": (lambda: tg({**mlp, "gc": False}), "seconds"),
+        "mg_chain_400": (lambda: mg({"name": "chain", "n": 400, **small}), "per_node"),
+        "tg_chain_400": (lambda: tg({"name": "chain", "n": 400, **small}), "per_node"),
+        "bare_chain_400": (lambda: time_chain(bare_chain_grads, 400, **small), "per_node"),
+        "floats_chain_400": (lambda: time_chain(floats_chain_grads, 400, **small), "per_node"),
+        "tg_chain_big": (
+            lambda: _unless_recursion(
+                lambda: tg({"name": "chain", "n": big, "reps": 1, "runs": 1})
+            ),
+            "per_node",
         ),
-        "bare_chain_big": lambda: time_chain(bare_chain_grads, big, 1, big_runs),
-        "floats_chain_big": lambda: time_chain(floats_chain_grads, big, 1, big_runs),
+        "bare_chain_big": (lambda: time_chain(bare_chain_grads, big, 1, 1), "per_node"),
+        "floats_chain_big": (lambda: time_chain(floats_chain_grads, big, 1, 1), "per_node"),
+    }
+    once = {
+        "mg_recursion": lambda: mg({"name": "recursion"}),
         "mg_grads_400": lambda: mg({"name": "grads", "n": 400}),
         "tg_grads_400": lambda: tg({"name": "grads", "n": 400}),
         "mg_memory": lambda: mg({"name": "memory", "n": mem_n, "consts": False}),
@@ -426,13 +443,23 @@ def measure(quick: bool = False) -> dict:
         "tg_memory_consts": lambda: tg({"name": "memory", "n": mem_n, "consts": True}),
         "bare_memory": lambda: bytes_per_node(bare_chain, mem_n),
     }
-    res = {"quick": quick, "big": big, "mem_n": mem_n, "mlp": mlp, "small": small}
-    res["big_runs"] = big_runs
+    res = {"big": big, "mem_n": mem_n, "mlp": mlp, "small": small, "rounds": rounds}
+    res["load_before"] = os.getloadavg()[0]
     model = mlp_init(load_value("tracegrad"))
     res["mlp_nodes"] = count_nodes(mlp_loss(model, mlp_parameters(model), X, y))
-    for key, run in tqdm(runs.items(), desc="bench_engine", file=sys.stderr, leave=False):
-        res[key] = run()
+    jobs = [(key, run) for key, run in once.items()]
+    jobs += [(key, run) for _ in range(rounds) for key, (run, _field) in timed.items()]
+    per_round: dict[str, list] = {key: [] for key in timed}
+    for key, run in tqdm(jobs, desc="bench_engine", file=sys.stderr, leave=False):
+        if key in timed:
+            per_round[key].append(run())
+        else:
+            res[key] = run()
+    for key, (_run, field) in timed.items():
+        failed = [r for r in per_round[key] if "error" in r]
+        res[key] = failed[0] if failed else _best(per_round[key], field)
     res["floats_grads_400"] = floats_chain_grads(400)
+    res["load_after"] = os.getloadavg()[0]
     return res
 
 
@@ -474,11 +501,14 @@ def report(res: dict, command: str) -> str:
         f"Produced by `{command}` on {platform.machine()} {platform.system()}, "
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
-        f"Each time is the best of {m['runs']} runs of {m['steps']} consecutive MLP steps, "
-        f"of {res['small']['runs']} runs of {res['small']['reps']} chains at N = 400, of "
-        f"{res['big_runs']} chains at N = {big:,} (time.perf_counter; a run's mean carries its "
-        "share of garbage collections, the best-of drops other processes' noise); the garbage "
-        "collector is on unless said; micrograd is 0.1.0 from PyPI, in its own venv.",
+        f"Timings ran in {res['rounds']} interleaved rounds; each figure is the best run: "
+        f"the mean of {m['steps']} consecutive MLP steps, of {res['small']['reps']} chains "
+        f"at N = 400 ({res['small']['runs']} runs a round), or one chain at N = {big:,} "
+        "(time.perf_counter; a run's mean carries its share of garbage collections, the "
+        "best-of drops other processes' noise; 1-minute load average "
+        f"{res['load_before']:.1f} before, {res['load_after']:.1f} after, on "
+        f"{os.cpu_count()} CPUs). The garbage collector is on unless said; micrograd is 0.1.0 "
+        "from PyPI, in its own venv.",
         "",
         f"**(a) 2-16-16-1 relu MLP**, one SGD step (forward over {len(m['X'])} two-moons "
         f"points, backward, update; {res['mlp_nodes']:,} nodes a step)",
