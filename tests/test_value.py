@@ -268,3 +268,24 @@ def test_op_with_a_non_number_operand_raises_type_error_naming_its_type(other, t
         a + other
     with pytest.raises(TypeError, match=type_name):
         a * other
+
+
+@pytest.mark.parametrize(
+    "build, op, data",
+    [
+        (lambda v: np.float64(2.0) * v, "*", 6.0),
+        (lambda v: np.float64(2.0) + v, "+", 5.0),
+        (lambda v: np.float32(2.0) - v, "-", -1.0),
+        (lambda v: np.int64(6) / v, "/", 2.0),
+        (lambda v: np.float64(2.0) ** v, "**", 8.0),
+    ],
+)
+def test_numpy_scalar_on_the_left_is_a_number_operand(build, op, data):
+    # A numpy scalar is a number (API.md): the result is a Value, not a numpy object.
+    v = Value(3.0)
+    out = build(v)
+    assert isinstance(out, Value)
+    assert out.op == op
+    assert out.data == data
+    assert out.parents[1] is v
+    assert is_leaf(out.parents[0]) and type(out.parents[0].data) is float
