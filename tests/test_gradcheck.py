@@ -178,6 +178,11 @@ def test_relu_at_its_kink_is_a_gradcheck_error_that_says_kink(f, x0):
     assert excinfo.value.node.op == "relu" and excinfo.value.node.label == "the_relu"
 
 
+def test_abs_at_its_kink_passes_because_its_convention_is_the_symmetric_difference():
+    # (|eps| - |-eps|) / (2 eps) = 0 = abs's derivative at 0: no mismatch to report.
+    assert gradcheck(lambda x: x.abs() * 3.0, [0.0]) is True
+
+
 def test_abs_off_its_kink_passes():
     assert gradcheck(lambda x: (x * 2 - 1).abs(), [0.75]) is True
     assert gradcheck(lambda x: (x * 2 - 1).abs(), [0.25]) is True
