@@ -12,8 +12,9 @@ have no softmax layer), like Keras's ``from_logits=True``. A callable loss gets 
 predictions (as the model returns them, one per sample) and its targets (a numpy array).
 
 Metrics: ``"accuracy"`` is judged by the loss: a 0.5 threshold on probabilities
-(binary_crossentropy, and mse or a callable loss with one output), 0 on logits
-(from_logits) and on hinge scores (whose labels are -1/+1), the argmax otherwise. A callable
+(binary_crossentropy, per output; mse or a callable loss with one output), 0 on logits
+(from_logits) and on hinge scores (whose labels are -1/+1), the argmax for class labels and
+for mse or a callable loss with several outputs. A callable
 metric ``f(y_true, y_pred) -> float`` gets numpy arrays and is reported under its
 ``__name__``. As in Keras, an epoch's loss and metrics are averaged over its batches, each
 computed before that batch's update.
@@ -52,7 +53,7 @@ class History:
         return f"History(epochs={len(self.epoch)}, last={last})"
 
 
-def _loss_kind(fn) -> str:
+def _loss_kind(fn, nout: int) -> str:
     """How predictions turn into classes for "accuracy"."""
     if fn is L.bce_with_logits:
         return "logit"
@@ -60,14 +61,16 @@ def _loss_kind(fn) -> str:
         return "sign"
     if fn is L.cross_entropy:
         return "class"
-    return "prob"
+    if fn is L.bce or nout == 1:
+        return "prob"  # per output: several sigmoid outputs are several binary labels
+    return "argmax"  # mse or a callable loss on several outputs: one-hot style targets
 
 
-def _accuracy_fn(kind: str, nout: int):
+def _accuracy_fn(kind: str):
     def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         if kind == "class":
             return float(np.mean(y_pred.argmax(axis=1) == y_true.reshape(-1)))
-        if kind == "prob" and nout > 1:
+        if kind == "argmax":
             return float(np.mean(y_pred.argmax(axis=1) == y_true.argmax(axis=1)))
         if kind == "sign":
             guess = np.where(y_pred > 0.0, 1.0, -1.0)
@@ -84,7 +87,7 @@ def _resolve_metrics(metrics, loss_fn, nout: int) -> dict:
     out = {}
     for m in metrics:
         if m in ("accuracy", "acc"):
-            out["accuracy"] = _accuracy_fn(_loss_kind(loss_fn), nout)
+            out["accuracy"] = _accuracy_fn(_loss_kind(loss_fn, nout))
         elif callable(m):
             out[getattr(m, "__name__", "metric")] = m
         else:

@@ -307,3 +307,15 @@ def test_batch_size_larger_than_data_is_one_batch():
         verbose=0,
     )
     assert batches == [0, 0]
+
+
+def test_accuracy_on_several_outputs():
+    """bce on two sigmoid outputs is two binary labels per row; mse on two outputs is argmax."""
+    model = nn.MLP(2, [4, 2], output_activation="sigmoid", seed=0)
+    P = model.predict(X_XOR)
+    labels = (P > 0.5).astype(float)
+    labels[0, 0] = 1.0 - labels[0, 0]  # one of the 8 binary labels is wrong
+    assert nn.evaluate(model, X_XOR, labels, "binary_crossentropy")["accuracy"] == 7 / 8
+    onehot = np.eye(2)[P.argmax(axis=1)]
+    onehot[1] = onehot[1, ::-1]  # one of the 4 rows is wrong
+    assert nn.evaluate(model, X_XOR, onehot, "mse")["accuracy"] == 3 / 4
