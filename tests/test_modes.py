@@ -232,12 +232,9 @@ def test_detect_anomaly_in_another_thread_does_not_affect_this_one():
     assert math.isnan(main_value)
 
 
-# Engine bug, reported to the lead: under create_graph the inf local gradient of sqrt at 0 is
-# first seen by the '*' that multiplies it with the upstream grad, so the error names '*'
-# (an op the user never wrote, "at 1.0 * inf") instead of sqrt.
-
-
 def test_backward_anomaly_under_create_graph_names_the_op():
+    # The inf gradient comes from sqrt's local derivative; the '*' that carries it along under
+    # create_graph is not an op the user wrote, so the error must name sqrt.
     x = Value(0.0)
     y = x.sqrt()
     with detect_anomaly():

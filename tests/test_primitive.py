@@ -125,10 +125,8 @@ def test_primitive_with_math_derivative_is_fine_without_create_graph():
     assert math.isclose(x.grad, 1 / (1 + math.exp(-0.5)), rel_tol=1e-15)
 
 
-# Engine bug, reported to the lead: the local gradients are zipped with the parents, so a
-# derivative that returns the wrong number of values silently drops (or ignores) gradients.
-
-
+# A derivative returning the wrong number of values must not silently drop (or ignore)
+# gradients when they are paired with the parents.
 @pytest.mark.parametrize(
     "name, forward, derivative, args",
     [
