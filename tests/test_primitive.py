@@ -143,3 +143,17 @@ def test_derivative_with_the_wrong_number_of_values_is_an_error_naming_the_primi
     xs = [Value(x) for x in args]
     with pytest.raises((TypeError, ValueError), match=name):
         prim(*xs).backward()
+
+
+def test_domain_error_in_a_primitive_forward_names_the_primitive_and_value():
+    my_log = primitive("my_log", math.log, lambda x, out: 1 / x)
+    with pytest.raises(ValueError) as excinfo:
+        my_log(Value(-2.5))
+    message = str(excinfo.value)
+    assert "my_log" in message and "-2.5" in message
+
+
+def test_primitive_forward_returning_a_non_number_is_a_type_error_naming_it():
+    as_text = primitive("as_text", lambda x: str(x), lambda x, out: 1.0)
+    with pytest.raises(TypeError, match="as_text"):
+        as_text(Value(1.0))
