@@ -4,6 +4,7 @@ backward_steps, and a 1,000,000-node chain at the default recursion limit.
 
 from __future__ import annotations
 
+import gc
 import math
 import sys
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Value
+from autograd import Value, detect_anomaly
 
 
 def reachable(root: Value) -> list[Value]:
@@ -181,6 +182,25 @@ def test_zero_grad_leaves_nodes_that_are_not_reachable_alone():
     assert x.grad == 0.0
     assert u.grad == 0.0
     assert v.grad == 1.0  # v is not reachable from u
+
+
+def test_backward_leaves_the_garbage_collector_as_it_found_it():
+    # A pass may pause Python's cyclic collector for speed; it must never leave it changed,
+    # not even when the pass raises.
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        (Value(2.0).exp() * 3).backward()
+        assert gc.isenabled()
+        with pytest.raises(FloatingPointError):
+            with detect_anomaly():
+                Value(0.0).sqrt().backward()
+        assert gc.isenabled()
+        gc.disable()
+        (Value(2.0).exp() * 3).backward()
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 # --- create_graph ---------------------------------------------------------------------------
