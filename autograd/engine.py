@@ -81,9 +81,10 @@ def topological_order(root: Node) -> list[Node]:
 
 def _anomaly(node: Node, parent: Node, contribution: Any) -> FloatingPointError:
     inputs = ", ".join(repr(p.data) for p in node.parents)
+    which = f"its input {parent.label!r}" if parent.label else "an input"
     return FloatingPointError(
-        f"{node.op or 'leaf'}: gradient flowing to its input {parent.label or ''} is "
-        f"{contribution!r} (not finite), at {node.op}({inputs}) = {node.data!r}"
+        f"{node.op}: gradient flowing to {which} is {contribution!r} (not finite), "
+        f"at {node.op}({inputs}) = {node.data!r}"
     )
 
 

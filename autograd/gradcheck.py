@@ -53,10 +53,16 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
     differences of its op, and a sentence about it; (None, "") when all agree."""
     kink_node = None
     for node in topological_order(root):
-        if not node.parents or not isinstance(node, Value):
-            continue  # Tensor locals are linear maps: checked through the whole function
+        if not node.parents:
+            continue
         op = node._op
         xs = [p.data for p in node.parents]
+        if not isinstance(node, Value):
+            # Tensor locals are linear maps, checked through the whole function; what is
+            # looked for here is a kink (relu/abs at 0, clip at a bound, tied maxima).
+            if kink_node is None and op.kink is not None and op.kink(*xs, *node._args):
+                kink_node = node
+            continue
         at_kink = op.kink is not None and op.kink(*xs)
         if at_kink and kink_node is None:
             kink_node = node

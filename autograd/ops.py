@@ -84,7 +84,10 @@ def _pow(a: float, b: float) -> float:
         raise ZeroDivisionError("0 cannot be raised to a negative power")
     if a < 0 and math.isfinite(b) and not float(b).is_integer():
         raise ValueError("a negative base needs an integer exponent")
-    return a**b
+    try:
+        return a**b
+    except OverflowError:
+        raise OverflowError("result overflows a float") from None
 
 
 def _pow_derivative(a, b, out):
@@ -97,7 +100,8 @@ def _pow_derivative(a, b, out):
         d_base = 0.0 if b <= 0 else INF
     # d/db = log(a) * a**b, defined for a > 0 only. A Value exponent requires a > 0 (checked
     # where the op is applied), so the 0 here only ever lands on a constant exponent.
-    d_exp = _log(a) * out if a > 0 else 0.0
+    # (``not a <= 0`` rather than ``a > 0`` so that a nan base gives a nan gradient.)
+    d_exp = _log(a) * out if not a <= 0 else 0.0
     return d_base, d_exp
 
 

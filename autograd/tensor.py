@@ -9,7 +9,10 @@ steps, ``no_grad``, ``detect_anomaly``, ``create_graph`` and the functional API 
 Differences from ``Value``, all as in PyTorch: ``.grad`` is None until a backward pass reaches
 the node and ``zero_grad`` sets it back to None; domain errors follow numpy (nan or inf with a
 ``RuntimeWarning``) unless ``detect_anomaly()`` is on; ``max`` splits the gradient equally
-between tied maxima (``torch.amax``). Do not change a ``.data`` array in place between a
+between tied maxima (``torch.amax``); a number or array operand (``x * 2``, ``X @ w`` with X a
+numpy array) becomes a constant leaf parent that, like a PyTorch tensor that does not require
+grad, gets no gradient: its ``.grad`` stays None, and the work of computing it is saved. Wrap
+an array in ``Tensor(...)`` to get its gradient. Do not change a ``.data`` array in place between a
 forward pass and its backward pass: local gradients may refer to it (PyTorch's version
 counter would catch that; here it silently changes the gradient). Updating parameters in place
 after ``backward()`` (``p.data -= lr * p.grad``) is fine.
@@ -30,6 +33,7 @@ from .tensor_ops import LinearMap, TensorOp
 _new = object.__new__
 _ndarray = np.ndarray
 _float64 = np.dtype(np.float64)
+_NO_GRADIENT = (T.NO_GRADIENT,)
 
 
 def _as_array(data: Any, what: str, copy: bool) -> np.ndarray:
@@ -59,7 +63,10 @@ def _constant(x: Any, op: TensorOp) -> Tensor | None:
     if isinstance(x, Node):  # a Value: Value and Tensor do not mix
         raise TypeError(f"{op.name}: cannot mix Tensor and {type(x).__name__} in one op")
     node = _new(Tensor)
-    node.data = _as_array(x, f"{op.name}: operand", copy=False)
+    if x.__class__ is _ndarray and x.dtype is _float64:  # a data batch: the common case
+        node.data = x
+    else:
+        node.data = _as_array(x, f"{op.name}: operand", copy=False)
     node.grad = None
     node.label = ""
     node._op = CONSTANT
@@ -84,13 +91,24 @@ def _op_error(op: TensorOp, xs: tuple, error: Exception) -> Exception:
     return type(error)(f"{op.name}: {error} (operand shapes {shapes})")
 
 
-def _locals(op: TensorOp, xs: tuple, out: Any, args: tuple, shapes: tuple, out_shape: tuple):
+def _without_constants(local_grads: tuple, parents: tuple) -> tuple:
+    return tuple(
+        T.NO_GRADIENT if p._op is CONSTANT else local for p, local in zip(parents, local_grads)
+    )
+
+
+def _locals(op: TensorOp, xs: tuple, out: Any, args: tuple, parents: tuple) -> tuple:
+    """The local gradients of a node (``xs``: the parents' arrays, or the parents themselves
+    under create_graph), fitted to broadcast operands; none toward constants."""
     local_grads = op.derivative(*xs, out, *args)
-    if op.broadcasts and (shapes[0] != out_shape or shapes[1] != out_shape):
+    out_shape = out.shape
+    if op.broadcasts:
         local_grads = (
-            T.fit(local_grads[0], shapes[0], out_shape),
-            T.fit(local_grads[1], shapes[1], out_shape),
+            T.fit(local_grads[0], parents[0].data.shape, out_shape),
+            T.fit(local_grads[1], parents[1].data.shape, out_shape),
         )
+    if any(p._op is CONSTANT for p in parents):
+        local_grads = _without_constants(local_grads, parents)
     return local_grads
 
 
@@ -110,7 +128,7 @@ def _record(op: TensorOp, data: np.ndarray, parents: tuple, args: tuple) -> Tens
     if _modes.grad_enabled:
         node._op = op
         node.parents = parents
-        node.local_grads = _locals(op, xs, data, args, tuple(x.shape for x in xs), data.shape)
+        node.local_grads = _locals(op, xs, data, args, parents)
         node._args = args
     else:
         node._op = LEAF
@@ -136,7 +154,7 @@ def _unary(op: TensorOp, a: Tensor, args: tuple = ()) -> Tensor:
     node.label = ""
     node._op = op
     node.parents = (a,)
-    node.local_grads = op.derivative(x, data, *args)
+    node.local_grads = op.derivative(x, data, *args) if a._op is not CONSTANT else _NO_GRADIENT
     node._args = args
     return node
 
@@ -158,6 +176,8 @@ def _binary(op: TensorOp, a: Tensor, b: Tensor) -> Tensor:
             T.fit(local_grads[0], x.shape, data.shape),
             T.fit(local_grads[1], y.shape, data.shape),
         )
+    if a._op is CONSTANT or b._op is CONSTANT:
+        local_grads = _without_constants(local_grads, (a, b))
     node = _new(Tensor)
     node.data = data
     node.grad = None
@@ -464,6 +484,8 @@ class Tensor(Node):
     # --- what the machinery asks of a node kind -----------------------------------------
 
     def _seed(self, grad: Any) -> np.ndarray:
+        if grad.__class__ is float and self.data.size == 1:  # backward() on a loss
+            return np.full(self.data.shape, grad)
         seed = _as_array(grad, "backward: grad", copy=True)
         if seed.shape == self.data.shape:
             return seed
@@ -480,6 +502,8 @@ class Tensor(Node):
 
     @staticmethod
     def _is_finite(g: Any) -> bool:
+        if g is None:  # the "gradient" toward a constant: none is computed
+            return True
         return bool(np.isfinite(g.data if isinstance(g, Node) else g).all())
 
     @staticmethod
@@ -495,5 +519,4 @@ class Tensor(Node):
     def _differentiable_locals(self) -> tuple:
         # Parents as Tensors, so the derivative rule records a graph; constants as arrays.
         xs = tuple(p.data if p._op is CONSTANT else p for p in self.parents)
-        shapes = tuple(p.data.shape for p in self.parents)
-        return _locals(self._op, xs, self, self._args, shapes, self.data.shape)
+        return _locals(self._op, xs, self, self._args, self.parents)

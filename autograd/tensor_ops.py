@@ -20,13 +20,15 @@ Each row is ``TensorOp(name, forward, derivative, broadcasts)``:
   Rules therefore use arithmetic, methods that ndarray and Tensor share (``sum reshape
   transpose .T @ [index]``) and the dispatching helpers below. Masks (relu, abs, clip, max)
   are read from the data and are constants, as their derivatives are zero almost everywhere.
+- ``kink(*xs, *params) -> bool``: some element sits where the op is not differentiable and
+  its derivative is a convention (relu and abs at 0, clip at a bound, tied maxima), which
+  ``gradcheck`` reports when finite differences disagree.
 - ``broadcasts``: an elementwise binary op; where an operand was broadcast, its local is
   wrapped in ``SumTo`` so that the gradient is summed back down to the operand's shape.
 """
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +41,7 @@ from .engine import Node
 class TensorOp:
     """One row of the table. ``name`` is what ``node.op`` shows."""
 
-    __slots__ = ("name", "forward", "derivative", "broadcasts")
+    __slots__ = ("name", "forward", "derivative", "broadcasts", "kink")
 
     def __init__(
         self,
@@ -47,11 +49,13 @@ class TensorOp:
         forward: Callable[..., np.ndarray],
         derivative: Callable[..., tuple],
         broadcasts: bool = False,
+        kink: Callable[..., bool] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
         self.derivative = derivative
         self.broadcasts = broadcasts
+        self.kink = kink  # (*xs, *params) -> bool: some element is where the op has no derivative
 
     def __repr__(self) -> str:
         return f"TensorOp({self.name!r})"
@@ -79,13 +83,22 @@ def _sigmoid(x: Any) -> Any:
     return x.sigmoid() if isinstance(x, Node) else _sigmoid_array(x)
 
 
+_sum_axes_cache: dict[tuple, tuple] = {}
+
+
 def sum_axes(shape: tuple, target: tuple) -> tuple:
     """The axes of ``shape`` that numpy broadcasting added to ``target``: summing them
-    (keepdims) and reshaping gives back ``target``."""
-    lead = len(shape) - len(target)
-    return tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(target) if n == 1 and shape[lead + i] != 1
-    )
+    (keepdims) and reshaping gives back ``target``. Cached: a model meets few shape pairs."""
+    key = (shape, target)
+    axes = _sum_axes_cache.get(key)
+    if axes is None:
+        lead = len(shape) - len(target)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(target) if n == 1 and shape[lead + i] != 1
+        )
+        if len(_sum_axes_cache) < 4096:
+            _sum_axes_cache[key] = axes
+    return axes
 
 
 def _sum_to(g: Any, shape: tuple) -> Any:
@@ -168,6 +181,23 @@ class SumTo(LinearMap):
         return g.sum(axis=self.axes, keepdims=True).reshape(self.shape)
 
 
+class NoGradient(LinearMap):
+    """The local gradient toward a constant operand (a number or array an op lifted): no
+    gradient is computed for it. ``upstream * NO_GRADIENT`` is None, which the reverse pass
+    stores as the constant's ``.grad`` (None: a constant is a tensor that does not require
+    grad, in PyTorch's terms) and never adds to anything, as nothing else flows there. This
+    saves work that matters: ``X @ W`` with a data batch X would otherwise compute X's
+    gradient, a matrix product as large as W's."""
+
+    __slots__ = ()
+
+    def __rmul__(self, g: Any) -> None:
+        return None
+
+
+NO_GRADIENT = NoGradient()
+
+
 def fit(local: Any, shape: tuple, out_shape: tuple) -> Any:
     """Wrap an elementwise local for a parent of ``shape`` that was broadcast to
     ``out_shape`` (the local is returned as is when nothing was broadcast)."""
@@ -191,9 +221,11 @@ class Expand(LinearMap):
         if isinstance(g, Node):
             g = g.broadcast_to(self.shape)
             return g if self.scale is None else g * self.scale
-        if self.scale is None:
-            return np.broadcast_to(g, self.shape).copy()  # a real array, not a read-only view
-        return np.multiply(np.broadcast_to(g, self.shape), self.scale)
+        out = np.empty(self.shape)  # a real array (not a read-only broadcast view)
+        out[...] = g
+        if self.scale is not None:
+            out *= self.scale
+        return out
 
 
 class SpreadMax(LinearMap):
@@ -361,9 +393,8 @@ def _sum_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
 
 
 def _mean_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
-    kept = kept_shape(x.shape, axis)
-    count = math.prod(x.shape) // max(math.prod(kept), 1)
-    return (Expand(kept, x.shape, 1.0 / count if count else math.inf),)
+    # 1 / count, count = x.size / out.size elements averaged into each output
+    return (Expand(kept_shape(x.shape, axis), x.shape, out.size / x.size if x.size else 0.0),)
 
 
 def _max_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
@@ -371,6 +402,12 @@ def _max_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
     kept = kept_shape(X.shape, axis)
     hits = X == _raw(out).reshape(kept)
     return (SpreadMax(kept, hits / hits.sum(axis=axis, keepdims=True)),)
+
+
+def _mean(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    # What np.mean computes (the sum divided by the count), without its Python overhead.
+    total = x.sum(axis, keepdims=keepdims)
+    return np.true_divide(total, x.size // total.size if total.size else 1)
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -403,6 +440,19 @@ def _transpose_derivative(x: Any, out: Any, axes: tuple) -> tuple:
     return (Transpose(tuple(inverse)),)
 
 
+def _has_zero(x: np.ndarray, *params: Any) -> bool:
+    return bool((x == 0).any())
+
+
+def _at_bound(x: np.ndarray, lo: float, hi: float) -> bool:
+    return bool(((x == lo) | (x == hi)).any())
+
+
+def _has_ties(x: np.ndarray, axis: Any, keepdims: bool) -> bool:
+    hits = x == x.max(axis=axis, keepdims=True)
+    return bool((hits.sum(axis=axis) > 1).any())
+
+
 def _clip_mask(x: Any, lo: float, hi: float) -> np.ndarray:
     X = _raw(x)
     return (X >= lo) & (X <= hi)  # PyTorch's clamp: the bounds themselves pass the gradient
@@ -424,15 +474,20 @@ EXP = TensorOp("exp", np.exp, lambda x, out: (out,))
 LOG = TensorOp("log", np.log, lambda x, out: (1.0 / x,))
 TANH = TensorOp("tanh", np.tanh, lambda x, out: (1.0 - out * out,))
 SIGMOID = TensorOp("sigmoid", _sigmoid_array, lambda x, out: (out * (1.0 - out),))
-RELU = TensorOp("relu", lambda x: np.maximum(x, 0.0), lambda x, out: (_raw(x) > 0,))
+RELU = TensorOp("relu", lambda x: np.maximum(x, 0.0), lambda x, out: (_raw(x) > 0,), kink=_has_zero)
 SQRT = TensorOp("sqrt", np.sqrt, lambda x, out: (0.5 / out,))
-ABS = TensorOp("abs", np.abs, lambda x, out: (np.sign(_raw(x)),))
+ABS = TensorOp("abs", np.abs, lambda x, out: (np.sign(_raw(x)),), kink=_has_zero)
 SOFTPLUS = TensorOp("softplus", lambda x: np.logaddexp(0.0, x), lambda x, out: (_sigmoid(x),))
-CLIP = TensorOp("clip", np.clip, lambda x, out, lo, hi: (_clip_mask(x, lo, hi),))
+CLIP = TensorOp("clip", np.clip, lambda x, out, lo, hi: (_clip_mask(x, lo, hi),), kink=_at_bound)
 MATMUL = TensorOp("@", np.matmul, _matmul_derivative)
 SUM = TensorOp("sum", lambda x, axis, keepdims: x.sum(axis, keepdims=keepdims), _sum_derivative)
-MEAN = TensorOp("mean", lambda x, axis, keepdims: x.mean(axis, keepdims=keepdims), _mean_derivative)
-MAX = TensorOp("max", lambda x, axis, keepdims: x.max(axis, keepdims=keepdims), _max_derivative)
+MEAN = TensorOp("mean", _mean, _mean_derivative)
+MAX = TensorOp(
+    "max",
+    lambda x, axis, keepdims: x.max(axis, keepdims=keepdims),
+    _max_derivative,
+    kink=_has_ties,
+)
 RESHAPE = TensorOp("reshape", np.reshape, lambda x, out, shape: (Reshape(x.shape),))
 TRANSPOSE = TensorOp("transpose", np.transpose, _transpose_derivative)
 INDEX = TensorOp(

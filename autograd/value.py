@@ -134,7 +134,7 @@ def apply(op: Op, args: tuple) -> Value:
 
 
 def _check_value_exponent(base: float) -> None:
-    if not base > 0:
+    if base <= 0:  # nan passes: it propagates, as all nan data does
         raise ValueError(
             f"**: a Value exponent needs a base > 0 (d/db = log(a) * a**b), got base {base!r}"
         )

@@ -176,3 +176,17 @@ def test_sqrt_at_zero_has_infinite_gradient_as_in_pytorch():
     assert y.local_grads == (inf,)
     y.backward()
     assert x.grad == inf
+
+
+def test_nan_base_with_a_value_exponent_propagates_instead_of_failing_the_base_check():
+    # "NaN given as data propagates" wins over "a Value exponent needs a base > 0": nan is
+    # not a base of the wrong sign, and the forward and both gradients stay nan.
+    base, exponent = Value(math.nan), Value(2.0)
+    y = base**exponent
+    y.backward()
+    assert math.isnan(y.data) and math.isnan(base.grad) and math.isnan(exponent.grad)
+
+
+def test_power_overflow_is_worded_like_exp_overflow():
+    with pytest.raises(OverflowError, match=r"\*\*: result overflows a float, at 10.0 \*\* 400.0"):
+        Value(10.0) ** 400
