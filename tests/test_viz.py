@@ -8,8 +8,10 @@ from the engine's own local_grads.
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -204,7 +206,10 @@ def test_max_nodes_refuses_a_big_graph_saying_how_big():
     with pytest.raises(ValueError, match=r"5,001 nodes.*max_nodes=500.*max_nodes=5001"):
         viz.draw(root)
     with pytest.raises(ValueError, match="5,001 nodes"):
-        viz.backward_frames(root)
+        viz.step_through(root)
+    # frames cost about n^2 (n frames of n nodes), so their limit defaults lower
+    with pytest.raises(ValueError, match=r"101 nodes, more than max_nodes=100"):
+        viz.backward_frames(chain(50))
     assert len(parse_dot(viz.draw(root, max_nodes=5001).source)[0]) == 5001
 
 
@@ -387,3 +392,59 @@ def test_readme_figure_script(dot_program, tmp_path):
     # the committed picture is this one (compared by text: Graphviz versions differ in layout)
     committed = REPO / "docs" / "neuron.svg"
     assert sorted(svg_texts(committed.read_text())) == sorted(texts)
+
+
+JS_DOM_STUB = """
+const html = require("fs").readFileSync(0, "utf8");
+const script = html.slice(html.indexOf("<script>") + 8, html.indexOf("</script>"));
+const count = (html.match(/class="tg-frame"/g) || []).length;
+const el = () => ({style: {}, value: "0", textContent: ""});
+const frames = Array.from({length: count}, el);
+frames[0].style.display = "block";
+const parts = {".tg-slider": el(), ".tg-count": el(), ".tg-prev": el(), ".tg-next": el()};
+const root = {querySelectorAll: () => frames, querySelector: (sel) => parts[sel]};
+globalThis.document = {getElementById: () => root};
+eval(script);
+const shown = () => frames.findIndex((f) => f.style.display === "block");
+const log = [];
+parts[".tg-next"].onclick(); log.push([shown(), parts[".tg-count"].textContent]);
+parts[".tg-next"].onclick(); log.push([shown(), parts[".tg-count"].textContent]);
+parts[".tg-prev"].onclick(); log.push([shown(), parts[".tg-count"].textContent]);
+parts[".tg-prev"].onclick(); parts[".tg-prev"].onclick();
+log.push([shown(), parts[".tg-count"].textContent]);
+parts[".tg-slider"].value = String(count - 1); parts[".tg-slider"].oninput();
+log.push([shown(), parts[".tg-count"].textContent]);
+parts[".tg-next"].onclick(); log.push([shown(), parts[".tg-count"].textContent]);
+console.log(JSON.stringify(log));
+"""
+
+
+def test_player_buttons_and_slider_step_through_the_frames(dot_program):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed here: it runs the player's JavaScript")
+    page = viz.step_through(neuron(backward=False)["o"])._repr_html_()
+    n = page.count('class="tg-frame"')
+    done = subprocess.run(
+        [node, "-e", JS_DOM_STUB], input=page, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == [
+        [1, f"step 2 / {n}"],
+        [2, f"step 3 / {n}"],
+        [1, f"step 2 / {n}"],
+        [0, f"step 1 / {n}"],  # prev stops at the first frame
+        [n - 1, f"step {n} / {n}"],
+        [n - 1, f"step {n} / {n}"],  # next stops at the last
+    ]
+
+
+def test_frames_of_a_bigger_graph_come_back_whole(dot_program):
+    # ~60 nodes: Graphviz writes megabytes for all frames while still reading its input
+    xs = [Value(0.1 * (i + 1), label=f"x{i}") for i in range(3)]
+    hidden = [sum((Value(0.2 * j - 0.3) * x for x in xs), Value(0.1)).tanh() for j in range(4)]
+    out = sum((Value(0.5) * h for h in hidden), Value(0.0)).tanh()
+    steps = len(list(out.backward_steps()))
+    out.zero_grad()
+    frames = viz.backward_frames(out)
+    assert len(frames) == steps
+    assert all(ET.fromstring(f).tag == SVG + "svg" for f in frames)

@@ -28,7 +28,7 @@ def _text_width(text: str) -> int:
 
 def _layout(dot: Any) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], str]:
     """Lay ``dot`` out once: pinned node attributes by name, edge routes by id, bounding box."""
-    laid = json.loads(pipe(dot, "json"))
+    laid = json.loads(pipe(dot.source, "json"))
     nodes = {
         obj["name"]: {
             "pos": obj["pos"] + "!",
@@ -64,7 +64,7 @@ def _frames(
     rankdir: str = "LR",
     show_data: bool = True,
     edge_labels: bool | str = True,
-    max_nodes: int = 500,
+    max_nodes: int = 100,
     precision: int = 4,
 ) -> tuple[list[str], list[str]]:
     nodes = nodes_in_order(root, max_nodes)
@@ -85,8 +85,8 @@ def _frames(
     options["grad_widths"] = widths
     node_pins, edge_pins, bb = _layout(build(root, nodes, grad_texts=widest, **options))
 
-    svgs, texts, finished = [], [], set()
-    for i, grads, text in steps:
+    sources, finished = [], set()
+    for i, grads, _ in steps:
         finished.add(i)
         node_attrs = {j: dict(node_pins[f"n{j}"]) for j in range(len(nodes))}
         for j in range(len(nodes)):
@@ -105,9 +105,14 @@ def _frames(
             root, nodes, grad_texts=grads, node_attrs=node_attrs, edge_attrs=edge_attrs, **options
         )
         dot.attr(bb=bb)
-        svgs.append(pipe(dot, "svg", engine="neato", neato_no_op=2).decode("utf-8"))
-        texts.append(text)
-    return svgs, texts
+        sources.append(dot.source)
+    # One Graphviz run for all frames (it renders every graph of its input in turn): starting
+    # a process per frame cost more than the drawing.
+    out = pipe("\n".join(sources), "svg", engine="neato", neato_no_op=2).decode("utf-8")
+    svgs = ["<?xml" + svg for svg in out.split("<?xml")[1:]]
+    if len(svgs) != len(sources):
+        raise RuntimeError(f"Graphviz drew {len(svgs)} frames of {len(sources)}")
+    return svgs, [text for _, _, text in steps]
 
 
 def backward_frames(root: Any, **options: Any) -> list[str]:
@@ -118,7 +123,9 @@ def backward_frames(root: Any, **options: Any) -> list[str]:
 
     This runs the backward pass, so like ``backward()`` it accumulates into ``.grad``: call
     ``root.zero_grad()`` first if the graph has been through a pass already. Options:
-    ``rankdir``, ``show_data``, ``edge_labels``, ``max_nodes``, ``precision`` as for ``draw``.
+    ``rankdir``, ``show_data``, ``edge_labels``, ``max_nodes``, ``precision`` as for ``draw``,
+    except that ``max_nodes`` defaults to 100: n nodes make about n frames of n nodes each, so
+    the cost (and a player's page size) grows as n squared; raise it knowingly.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a"); b = a * 3

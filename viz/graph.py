@@ -308,10 +308,12 @@ def draw(
     )
 
 
-def pipe(dot: graphviz.Digraph, fmt: str, **kwargs: Any) -> bytes:
-    """Run Graphviz on ``dot``; a missing program becomes a RuntimeError saying how to install."""
+def pipe(source: str, fmt: str, engine: str = "dot", **kwargs: Any) -> bytes:
+    """Run Graphviz on DOT ``source``; a missing program becomes a RuntimeError saying how to
+    install it. ``source`` may hold several graphs: Graphviz renders each in turn (this
+    function feeds stdin and drains stdout together, so a long output cannot block it)."""
     try:
-        return dot.pipe(format=fmt, **kwargs)
+        return graphviz.pipe(engine, fmt, source.encode("utf-8"), **kwargs)
     except graphviz.ExecutableNotFound as err:
         raise RuntimeError(INSTALL_HINT) from err
 
@@ -322,7 +324,7 @@ def to_svg(root: Any, **options: Any) -> str:
     >>> from autograd import Value
     >>> svg = to_svg(Value(2.0, label="a") * 3)   # doctest: +SKIP
     """
-    return pipe(draw(root, **options), "svg").decode("utf-8")
+    return pipe(draw(root, **options).source, "svg").decode("utf-8")
 
 
 _RENDER_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -346,5 +348,5 @@ def render(root: Any, path: str | Path, **options: Any) -> Path:
     if suffix == ".dot":
         path.write_text(dot.source, encoding="utf-8")
     else:
-        path.write_bytes(pipe(dot, _RENDER_FORMATS[suffix]))
+        path.write_bytes(pipe(dot.source, _RENDER_FORMATS[suffix]))
     return path
