@@ -176,8 +176,10 @@ def _binary(op: TensorOp, a: Tensor, b: Tensor) -> Tensor:
             T.fit(local_grads[0], x.shape, data.shape),
             T.fit(local_grads[1], y.shape, data.shape),
         )
-    if a._op is CONSTANT or b._op is CONSTANT:
-        local_grads = _without_constants(local_grads, (a, b))
+    if a._op is CONSTANT:
+        local_grads = (T.NO_GRADIENT, local_grads[1])
+    if b._op is CONSTANT:
+        local_grads = (local_grads[0], T.NO_GRADIENT)
     node = _new(Tensor)
     node.data = data
     node.grad = None

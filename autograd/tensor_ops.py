@@ -168,16 +168,20 @@ IDENTITY = Identity()
 class SumTo(LinearMap):
     """An elementwise local on a broadcast operand: multiply, then sum the broadcast axes."""
 
-    __slots__ = ("shape", "axes", "local")
+    __slots__ = ("shape", "axes", "local", "leading")
 
     def __init__(self, shape: tuple, axes: tuple, local: Any) -> None:
         self.shape = shape
         self.axes = axes
         self.local = local  # None: the identity
+        # Only leading axes were added (a bias row broadcast over a batch): a plain sum.
+        self.leading = axes == tuple(range(len(axes))) and not any(n == 1 for n in shape)
 
     def __rmul__(self, g: Any) -> Any:
         if self.local is not None:
             g = g * self.local
+        if self.leading:
+            return g.sum(axis=self.axes)
         return g.sum(axis=self.axes, keepdims=True).reshape(self.shape)
 
 
