@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import viz
-from autograd import Value
+from autograd import Tensor, Value
 from viz.graph import fmt
 
 REPO = Path(__file__).resolve().parent.parent
@@ -226,8 +226,45 @@ def test_format_numbers_and_small_arrays():
     assert fmt(float("nan")) == "nan"
     assert fmt(np.float64(2.0)) == "2"
     assert fmt(np.array([0.5, -1.25])) == "[0.5 -1.25]"
-    assert fmt(np.zeros((3, 4))) == "shape (3, 4)"
+    assert fmt(np.arange(12.0).reshape(3, 4) - 2) == "∈ [-2, 9]"
     assert fmt(None) == "None"
+
+
+def test_tensor_graphs_label_edges_with_shapes_and_show_small_values():
+    a = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), label="A")
+    x = Tensor(np.array([0.5, -1.0]), label="x")
+    h = a @ x
+    h.label = "h"
+    big = Tensor(np.arange(12.0).reshape(3, 4), label="big")
+    y = h.tanh().sum() * big.sum()
+    y.label = "y"
+    y.backward()
+    nodes, edges = parse_dot(viz.draw(y).source)
+    name = by_label(nodes)
+    labels = {(t, h): edge_text(attrs) for t, h, attrs in edges}
+    # the gradient flowing along an edge has the parent's shape
+    assert labels[(name["A"], name["h"])] == "(2, 2)"
+    assert labels[(name["x"], name["h"])] == "(2,)"
+    a_label = nodes[name["A"]][0]
+    assert "shape (2, 2)" in a_label and "data [[1 2] [3 4]]" in a_label
+    t = np.tanh(np.array([-1.5, -2.5]))
+    gx = 66.0 * (a.data.T @ (1 - t * t))  # d/dx of sum(tanh(A x)) * sum(big)
+    assert f"grad [{gx[0]:.4g} {gx[1]:.4g}]" in nodes[name["x"]][0]
+    big_label = nodes[name["big"]][0]
+    assert "shape (3, 4)" in big_label and "data ∈ [0, 11]" in big_label
+    assert "grad ∈ [" in big_label
+
+
+def test_tensor_backward_frames(dot_program):
+    def graph():
+        w = Tensor(np.array([0.5, -0.25]), label="w")
+        return (w * w).sum()
+
+    steps = [str(s) for s in graph().backward_steps()]
+    frames = viz.backward_frames(graph())
+    assert len(frames) == len(steps)
+    shapes = [geometry(f) for f in frames]
+    assert all(s == shapes[0] for s in shapes)
 
 
 # ---------------------------------------------------------------- SVG / files

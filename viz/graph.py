@@ -31,7 +31,7 @@ INSTALL_HINT = (
 # Beyond this many nodes a refused graph is reported as "more than N": counting stays cheap
 # even when someone hands us a million-node chain.
 _COUNT_CAP = 100_000
-# Arrays up to this many elements show their values on the node; bigger ones show the shape.
+# Arrays up to this many elements show their values on the node; bigger ones their range.
 _SMALL_ARRAY = 6
 
 # One look per kind of node, so a reader tells inputs, constants and results apart at a glance.
@@ -106,10 +106,11 @@ def _is_array(x: Any) -> bool:
 
 
 def fmt(x: Any, precision: int = 4) -> str:
-    """Compact text for a number or small array: ``precision`` significant digits.
+    """Compact text for a number or array: ``precision`` significant digits; an array of
+    more than 6 elements shows its range (the node shows its shape separately).
 
-    >>> fmt(0.70710678), fmt(-3.0), fmt(12345678.0), fmt([1.0, 0.5])
-    ('0.7071', '-3', '1.235e+07', '[1 0.5]')
+    >>> fmt(0.70710678), fmt(-3.0), fmt(12345678.0), fmt([1.0, 0.5]), fmt(range(10))
+    ('0.7071', '-3', '1.235e+07', '[1 0.5]', '∈ [0, 9]')
     """
     if x is None:
         return "None"
@@ -119,7 +120,7 @@ def fmt(x: Any, precision: int = 4) -> str:
         return f"{float(x):.{precision}g}"
     a = np.asarray(x, dtype=float)
     if a.size > _SMALL_ARRAY:
-        return "shape " + str(a.shape)
+        return f"∈ [{fmt(a.min(), precision)}, {fmt(a.max(), precision)}]"
     text = np.array2string(
         a,
         separator=" ",
