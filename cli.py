@@ -261,7 +261,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except ImportError as err:
         print(f"tracegrad: the demo is not available: {err}", file=sys.stderr)
         return 1
-    return xor_demo(epochs=args.epochs, svg=args.svg)
+    # Options left out keep xor_demo's own defaults (its epochs and picture path).
+    given = {k: v for k, v in (("epochs", args.epochs), ("svg", args.svg)) if v is not None}
+    return xor_demo(**given)
 
 
 def _positive_int(text: str) -> int:
@@ -302,8 +304,8 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_cmd_check)
     demo = sub.add_parser("demo", help="train a small model and draw its graph")
     demo.add_argument("name", choices=["xor"])
-    demo.add_argument("--epochs", type=_positive_int, default=500)
-    demo.add_argument("--svg", default=None, metavar="PATH", help="render the model's graph")
+    demo.add_argument("--epochs", type=_positive_int, help="training epochs (default: the demo's)")
+    demo.add_argument("--svg", metavar="PATH", help="where to draw the trained model's graph")
     demo.set_defaults(run=_cmd_demo)
     return parser
 

@@ -284,11 +284,24 @@ def test_whitelisted_expressions_are_never_bad_input(expr):
 
 def test_demo_calls_nn_demo_xor_demo(monkeypatch):
     calls = []
+
+    def xor_demo(epochs=1000, svg="xor_graph.svg"):
+        calls.append((epochs, svg))
+        return 7
+
     fake = types.ModuleType("nn.demo")
-    fake.xor_demo = lambda epochs, svg: calls.append((epochs, svg)) or 7
+    fake.xor_demo = xor_demo
     monkeypatch.setitem(sys.modules, "nn.demo", fake)
     assert run("demo", "xor", "--epochs", "12", "--svg", "m.svg")[0] == 7
-    assert calls == [(12, "m.svg")]
+    assert run("demo", "xor")[0] == 7  # options left out keep the demo's defaults
+    assert calls == [(12, "m.svg"), (1000, "xor_graph.svg")]
+    assert run("demo", "xor", "--epochs", "-3")[0] == 2 and len(calls) == 2
+
+
+def test_demo_runs_for_real(tmp_path):
+    done = script("demo", "xor", "--epochs", "5", "--svg", str(tmp_path / "xor.dot"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "xor.dot").read_text().startswith("digraph")
 
 
 # ---------------------------------------------------------------- the installed script
