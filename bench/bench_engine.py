@@ -479,6 +479,24 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def _engine_revision() -> str:
+    """The commit the measured engine comes from, naming any uncommitted file in autograd/."""
+    git = ["git", "-C", str(REPO)]
+    try:
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "autograd"], capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown"
+    if head.returncode != 0:
+        return "unknown"
+    edited = [line[3:] for line in dirty.stdout.splitlines()]
+    return head.stdout.strip() + (f" (uncommitted edits: {', '.join(edited)})" if edited else "")
+
+
 def report(res: dict, command: str) -> str:
     """The Markdown tables of the README, with the targets marked PASS or MISS."""
     big, n_mem, m = res["big"], res["mem_n"], res["mlp"]
@@ -511,7 +529,8 @@ def report(res: dict, command: str) -> str:
         return "RecursionError" if m["after_backward"] is None else f"{m['after_backward']:,.0f}"
 
     lines = [
-        f"Produced by `{command}` on {platform.machine()} {platform.system()}, "
+        f"Produced by `{command}` at commit {_engine_revision()}, on "
+        f"{platform.machine()} {platform.system()}, "
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
         f"Timings ran in {res['rounds']} interleaved rounds; each figure is the best run: "
