@@ -1,21 +1,23 @@
 """micrograd's own moons demo, through nn.MLP against micrograd's MLP, in one run.
 
-    python bench/bench_moons.py              # 3 runs of 100 steps per configuration
-    python bench/bench_moons.py --quick      # 1 run of 5 steps, to check the harness works
+    python bench/bench_moons.py              # 100 steps per configuration, about 5 minutes
+    python bench/bench_moons.py --repeats 3  # 3 runs each, the median reported
+    python bench/bench_moons.py --quick      # 5 steps, to check the harness works
 
-The demo (micrograd's demo.ipynb): a 2-16-16-1 relu MLP with U(-1, 1) weights and zero biases
-on 100 two-moons points (noise 0.1, labels -1/+1), loss = mean hinge ``relu(1 - y*score)`` +
-1e-4 * sum of squared parameters, 100 full-batch SGD steps with lr = 1.0 - 0.9*k/100. Each
-engine runs it as its users write it: micrograd's notebook code on micrograd 0.1.0 (in its
-own venv, bench/.venv-micrograd, as a subprocess of this file; ``random.seed(1337)`` for its
-weights, inputs wrapped in Values as the notebook does), and tracegrad through
-``nn.MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=1337)``, ``nn.losses.hinge``
-and ``nn.SGD``. Both get the same data (``nn.datasets.moons(100, 0.1, seed=1337)``).
+The demo (micrograd's demo.ipynb): a 2-16-16-1 relu MLP with U(-1, 1) weights and zero
+biases on micrograd's 100 two-moons points (noise 0.1, labels -1/+1), loss = mean hinge
+``relu(1 - y*score)`` + 1e-4 * sum of squared parameters, 100 full-batch SGD steps with
+lr = 1.0 - 0.9*k/100. Each engine runs it as its users write it: micrograd's notebook code on
+micrograd 0.1.0 (in its own venv, bench/.venv-micrograd, as a subprocess of this file;
+``random.seed(1337)`` for its weights, inputs wrapped in Values as the notebook does), and
+tracegrad through ``nn.MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=1337)``,
+``nn.losses.hinge`` and ``nn.SGD``. Both get the same data (see `moons_data`).
 
 Timed: each whole step (forward over the 100 points, loss, zeroing grads, backward, update,
 accuracy), with time.perf_counter. "gc on" is how users run it; for "gc off" the collector is
 disabled and run between steps, outside the clock. A configuration's figure is the mean
-seconds per step over its 100 steps (the collector's pauses included), median over the runs.
+seconds per step over its 100 steps (the collector's pauses included), median over the runs
+(``--repeats``).
 
 The plain-float floor: the same network, loss and SGD written by hand on Python floats (no
 graph at all), the least a pure-Python step can cost.
@@ -154,10 +156,9 @@ def floats_run(task: dict) -> dict:
             score = acts[-1][0]
             correct += (yi > 0) == (score > 0)
             margin = 1.0 - yi * score
-            if margin <= 0:
-                continue
-            total += margin
-            up = [-yi / n]  # d(mean hinge)/d(score)
+            # The full backward for every sample, zeros included, as a graph engine does it.
+            total += margin if margin > 0 else 0.0
+            up = [-yi / n if margin > 0 else 0.0]  # d(mean hinge)/d(score)
             for li in range(last, -1, -1):
                 W, _ = layers[li]
                 gW, gb = grads[li]
@@ -165,11 +166,10 @@ def floats_run(task: dict) -> dict:
                 if li != last:  # through the relu: the output acts[li + 1] > 0 iff z > 0
                     up = [u if a > 0 else 0.0 for u, a in zip(up, acts[li + 1])]
                 for j, u in enumerate(up):
-                    if u:
-                        row = gW[j]
-                        for m, hm in enumerate(h):
-                            row[m] += u * hm
-                        gb[j] += u
+                    row = gW[j]
+                    for m, hm in enumerate(h):
+                        row[m] += u * hm
+                    gb[j] += u
                 up = [sum(up[j] * W[j][m] for j in range(len(W))) for m in range(len(h))]
         reg = 0.0
         lr = lr_at(k, task["steps"])
@@ -238,28 +238,42 @@ def first_perfect(accs: list[float]) -> int | None:
     return next((k for k, a in enumerate(accs) if a == 1.0), None)
 
 
-def measure(quick: bool) -> dict:
+def moons_data():
+    """micrograd's demo data: ``make_moons(n_samples=100, noise=0.1)`` after
+    ``np.random.seed(1337)``, i.e. scikit-learn's generator seeded 1337 (scikit-learn is in the
+    dev extra); without scikit-learn, nn.datasets.moons (same geometry, other draws)."""
+    try:
+        from sklearn.datasets import make_moons
+    except ImportError:
+        import nn
+
+        X, y = nn.datasets.moons(100, noise=0.1, seed=SEED)
+        return X, y, "nn.datasets.moons(100, noise=0.1, seed=1337)"
+    X, y = make_moons(n_samples=100, noise=0.1, random_state=SEED)
+    return X, y, "scikit-learn's make_moons(100, noise=0.1, random_state=1337), micrograd's data"
+
+
+def measure(quick: bool, repeats: int) -> dict:
     sys.path.insert(0, str(REPO))
     from tqdm import tqdm
 
-    import nn
-
-    X, y = nn.datasets.moons(100, noise=0.1, seed=SEED)
+    X, y, source = moons_data()
     data = {"X": X.tolist(), "y": (2.0 * y - 1.0).tolist()}
-    steps, repeats = (5, 1) if quick else (100, 3)
+    steps = 5 if quick else 100
     plan = [
         (engine, gc_on, r)
         for r in range(repeats)
         for engine in ("micrograd", "tracegrad")
         for gc_on in (True, False)
     ]
-    res: dict = {"steps": steps, "repeats": repeats}
+    res: dict = {"steps": steps, "repeats": repeats, "source": source}
     for engine, gc_on, _ in tqdm(plan, desc="bench_moons", file=sys.stderr, leave=False):
         out = run(engine, {**data, "steps": steps, "gc": gc_on})
         res.setdefault((engine, gc_on), []).append(out)
     weights = res[("micrograd", True)][0]["weights"]
     same = {**data, "steps": steps, "gc": True, "weights": weights}
     res["same_tracegrad"] = run("tracegrad", same)
+    res["same_micrograd"] = res[("micrograd", True)][0]
     res["floor"] = [run("floats", same) for _ in range(repeats)]
     return res
 
@@ -289,7 +303,7 @@ def report(res: dict, command: str) -> str:
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. micrograd is 0.1.0 from "
         f"PyPI in its own venv. Mean seconds per step over {res['steps']} steps, median of "
-        f"{res['repeats']} runs.",
+        f"{res['repeats']} run(s). Data: {res['source']}.",
         "",
         "**micrograd's moons demo** (2-16-16-1 relu, hinge + 1e-4 L2, 100 points, full-batch SGD)",
         "",
@@ -305,6 +319,7 @@ def report(res: dict, command: str) -> str:
         "|---|---:|---:|---:|",
         acc_line("micrograd", mg_run),
         acc_line("tracegrad", tg_run),
+        acc_line("tracegrad from micrograd's weights", res["same_tracegrad"]),
         "",
         "| target | measured | |",
         "|---|---:|---|",
@@ -324,14 +339,19 @@ def report(res: dict, command: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5 steps, 1 run: checks the harness")
+    parser.add_argument("--quick", action="store_true", help="5 steps: checks the harness")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per configuration")
     parser.add_argument("--worker", choices=("micrograd",), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:  # the subprocess side: one task as JSON on stdin, its result on stdout
         print(json.dumps(micrograd_run(json.load(sys.stdin))))
         return
-    command = "python bench/bench_moons.py" + (" --quick" if args.quick else "")
-    text = report(measure(args.quick), command)
+    command = "python bench/bench_moons.py" + " ".join(
+        [""]
+        + (["--quick"] if args.quick else [])
+        + ([f"--repeats {args.repeats}"] if args.repeats != 1 else [])
+    )
+    text = report(measure(args.quick, max(1, args.repeats)), command)
     print(text)
     if not args.quick:
         RESULTS.parent.mkdir(exist_ok=True)
