@@ -28,7 +28,8 @@ from autograd import Value, no_grad
 
 from . import losses as L
 
-_BINARY_LABELS = {L.bce: "[0, 1]", L.bce_with_logits: "[0, 1]"}
+# Losses whose targets are probabilities in [0, 1].
+_PROBABILITY_TARGETS = (L.bce, L.bce_with_logits)
 
 
 class History:
@@ -146,7 +147,7 @@ def _prepare(model, X, y, loss) -> tuple:
         )
     if not np.isfinite(y).all():
         raise ValueError("y contains nan or inf")
-    if loss_fn in _BINARY_LABELS and ((y < 0) | (y > 1)).any():
+    if loss_fn in _PROBABILITY_TARGETS and ((y < 0) | (y > 1)).any():
         bad = float(y[(y < 0) | (y > 1)][0])
         raise ValueError(f"{loss} needs targets in [0, 1], got {bad!r}")
     if loss_fn is L.hinge and not np.isin(y, (-1.0, 1.0)).all():
