@@ -23,7 +23,7 @@ _PENDING = {"fontcolor": "#9ca3af"}
 def _text_width(text: str) -> int:
     """A generous width in points for ``text`` in 12pt Helvetica (its glyphs are at most
     0.56em wide, except a few letters that never occur in numbers), plus the cell padding."""
-    return round(7 * len(text)) + 10
+    return 7 * len(text) + 10
 
 
 def _layout(dot: Any) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], str]:

@@ -134,10 +134,7 @@ def _number(x: Any) -> float | None:
     """x as a float when it is one numeric element, else None (e.g. an opaque linear map)."""
     if hasattr(x, "parents") and hasattr(x, "data"):
         x = x.data
-    try:
-        a = np.asarray(x)
-    except Exception:  # noqa: BLE001 - anything numpy cannot read is simply "not a number"
-        return None
+    a = np.asarray(x)  # an object numpy cannot read becomes a 0-d array of dtype object
     if a.size != 1 or a.dtype.kind not in "biuf":
         return None
     return float(a.reshape(()))
