@@ -55,6 +55,7 @@ GRAD_BOUND = 100.0  # 1-norm of every such node's gradient with respect to the i
 POSITIVE_MARGIN = 0.25  # log, sqrt, x ** 0.5 and the base of x ** node take u >= this
 DIVISOR_MARGIN = 0.5  # a / b and x ** -1 take |b| >= this
 KINK_MARGIN = 0.1  # relu and abs take |u| >= this
+SHRINK_TARGET = 1.0  # where values() shrink to
 
 
 def _method(name: str) -> Callable[[Any], Any]:
@@ -243,10 +244,10 @@ def _arity(fn: Callable) -> int:
     target = getattr(getattr(fn, "op", None), "forward", fn)
     try:
         params = inspect.signature(target).parameters.values()
-    except (TypeError, ValueError):
-        params = None
+    except (TypeError, ValueError):  # some builtins (math.log) have none: take one input
+        return 1
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    required = [p for p in params or () if p.kind in positional and p.default is p.empty]
+    required = [p for p in params if p.kind in positional and p.default is p.empty]
     if not required:
         raise ValueError(
             f"expressions: cannot tell how many inputs the custom op {fn!r} takes: give it "
@@ -304,7 +305,10 @@ def values(
 ) -> st.SearchStrategy[float]:
     """Finite floats in ``[min_value, max_value]`` (no subnormals), at least ``margin`` away
     from every point in ``avoid`` (a kink, a pole). Built from the allowed intervals, not by
-    filtering. ``expressions()`` draws its inputs from ``values()``.
+    filtering. They shrink towards 1.0 (or the allowed value nearest to it), not 0.0: at 0
+    many derivatives vanish (x**2, tanh'' ...) and a wrong one can hide there, so a shrunk
+    failure would keep a longer formula to make its error visible. ``expressions()`` draws
+    its inputs from ``values()``.
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=20, deadline=None)
@@ -330,12 +334,16 @@ def values(
         ]
     if not intervals:
         raise ValueError(f"values: nothing in [{min_value}, {max_value}] is {margin} from {avoid}")
-    return st.one_of(
-        *(
-            st.floats(a, b, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-            for a, b in intervals
-        )
-    )
+    # The interval nearest to 1.0 first: one_of shrinks towards its first strategy.
+    intervals.sort(key=lambda ab: abs(min(max(SHRINK_TARGET, ab[0]), ab[1]) - SHRINK_TARGET))
+    return st.one_of(*(_floats_around(a, b) for a, b in intervals))
+
+
+def _floats_around(a: float, b: float) -> st.SearchStrategy[float]:
+    """Floats in [a, b] that shrink towards the point of [a, b] nearest to SHRINK_TARGET."""
+    t = min(max(SHRINK_TARGET, a), b)
+    offsets = st.floats(a - t, b - t, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    return offsets.map(lambda d: min(max(t + d, a), b))  # clamped: t + d may round past
 
 
 def expressions(
