@@ -1,7 +1,9 @@
-"""Render the README's picture: the classic neuron o = tanh(x1*w1 + x2*w2 + b) after backward.
+"""Render the README's pictures of the classic neuron o = tanh(x1*w1 + x2*w2 + b) after
+backward: neuron.svg (local gradients on the edges) and neuron_contributions.svg (also
+upstream x local = contribution, ``edge_labels="contribution"``).
 
-python scripts/make_readme_figure.py               # writes docs/neuron.svg
-python scripts/make_readme_figure.py out.svg       # writes out.svg
+    python scripts/make_readme_figure.py            # writes into docs/
+    python scripts/make_readme_figure.py OUT_DIR    # writes into OUT_DIR
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 import viz
 from autograd import Value
 
-DEFAULT = Path(__file__).resolve().parent.parent / "docs" / "neuron.svg"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def neuron() -> Value:
@@ -34,9 +36,15 @@ def neuron() -> Value:
     return o
 
 
-def main(path: str | Path = DEFAULT) -> Path:
-    return viz.render(neuron(), path)
+def main(out_dir: str | Path = DOCS) -> list[Path]:
+    out_dir = Path(out_dir)
+    o = neuron()
+    return [
+        viz.render(o, out_dir / "neuron.svg"),
+        viz.render(o, out_dir / "neuron_contributions.svg", edge_labels="contribution"),
+    ]
 
 
 if __name__ == "__main__":
-    print(main(*sys.argv[1:2]))
+    for path in main(*sys.argv[1:2]):
+        print(path)

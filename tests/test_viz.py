@@ -415,20 +415,21 @@ def test_two_players_do_not_share_dom_ids(dot_program):
 
 
 def test_readme_figure_script(dot_program, tmp_path):
-    out = tmp_path / "neuron.svg"
     subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "make_readme_figure.py"), str(out)],
+        [sys.executable, str(REPO / "scripts" / "make_readme_figure.py"), str(tmp_path)],
         check=True,
         cwd=tmp_path,
     )
-    texts = svg_texts(out.read_text())
+    texts = svg_texts((tmp_path / "neuron.svg").read_text())
     for edge_label in ("-3", "2", "1", "0", "0.5"):  # local gradients on the edges
         assert edge_label in texts
     for node_text in ("tanh", "data 0.7071", "grad -1.5", "grad 1"):
         assert node_text in texts
-    # the committed picture is this one (compared by text: Graphviz versions differ in layout)
-    committed = REPO / "docs" / "neuron.svg"
-    assert sorted(svg_texts(committed.read_text())) == sorted(texts)
+    contributions = svg_texts((tmp_path / "neuron_contributions.svg").read_text())
+    assert "× 0.5 = -1.5" in contributions  # x1's edge: w1 * do/d(x1*w1) = -3 * 0.5
+    # the committed pictures are these (compared by text: Graphviz versions lay out differently)
+    for name, fresh in (("neuron.svg", texts), ("neuron_contributions.svg", contributions)):
+        assert sorted(svg_texts((REPO / "docs" / name).read_text())) == sorted(fresh)
 
 
 JS_DOM_STUB = """
