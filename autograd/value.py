@@ -14,10 +14,29 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
 from .engine import Node
 from .modes import _modes, entered
-from .ops import CONSTANT, LEAF, Op, describe_call
+from .ops import (
+    ABS,
+    ADD,
+    CONSTANT,
+    COS,
+    DIV,
+    EXP,
+    LEAF,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    RELU,
+    SIGMOID,
+    SIN,
+    SQRT,
+    SUB,
+    TANH,
+    Op,
+    describe_call,
+)
 
 _new = object.__new__
 
@@ -172,42 +191,42 @@ class Value(Node):
     # --- arithmetic ---------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Value:
-        return _binary(ops.ADD, self, other if isinstance(other, Value) else _lift(other, ops.ADD))
+        return _binary(ADD, self, other if isinstance(other, Value) else _lift(other, ADD))
 
     def __radd__(self, other: Any) -> Value:
-        return _binary(ops.ADD, _lift(other, ops.ADD), self)
+        return _binary(ADD, _lift(other, ADD), self)
 
     def __sub__(self, other: Any) -> Value:
-        return _binary(ops.SUB, self, other if isinstance(other, Value) else _lift(other, ops.SUB))
+        return _binary(SUB, self, other if isinstance(other, Value) else _lift(other, SUB))
 
     def __rsub__(self, other: Any) -> Value:
-        return _binary(ops.SUB, _lift(other, ops.SUB), self)
+        return _binary(SUB, _lift(other, SUB), self)
 
     def __mul__(self, other: Any) -> Value:
-        return _binary(ops.MUL, self, other if isinstance(other, Value) else _lift(other, ops.MUL))
+        return _binary(MUL, self, other if isinstance(other, Value) else _lift(other, MUL))
 
     def __rmul__(self, other: Any) -> Value:
-        return _binary(ops.MUL, _lift(other, ops.MUL), self)
+        return _binary(MUL, _lift(other, MUL), self)
 
     def __truediv__(self, other: Any) -> Value:
-        return _binary(ops.DIV, self, other if isinstance(other, Value) else _lift(other, ops.DIV))
+        return _binary(DIV, self, other if isinstance(other, Value) else _lift(other, DIV))
 
     def __rtruediv__(self, other: Any) -> Value:
-        return _binary(ops.DIV, _lift(other, ops.DIV), self)
+        return _binary(DIV, _lift(other, DIV), self)
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
             _check_value_exponent(self.data)
-            return _binary(ops.POW, self, other)
-        return _binary(ops.POW, self, _lift(other, ops.POW))
+            return _binary(POW, self, other)
+        return _binary(POW, self, _lift(other, POW))
 
     def __rpow__(self, other: Any) -> Value:
-        base = _lift(other, ops.POW)
+        base = _lift(other, POW)
         _check_value_exponent(base.data)
-        return _binary(ops.POW, base, self)
+        return _binary(POW, base, self)
 
     def __neg__(self) -> Value:
-        return _unary(ops.NEG, self)
+        return _unary(NEG, self)
 
     def __pos__(self) -> Value:
         return self
@@ -231,31 +250,31 @@ class Value(Node):
     # --- functions ----------------------------------------------------------------------
 
     def exp(self) -> Value:
-        return _unary(ops.EXP, self)
+        return _unary(EXP, self)
 
     def log(self) -> Value:
-        return _unary(ops.LOG, self)
+        return _unary(LOG, self)
 
     def tanh(self) -> Value:
-        return _unary(ops.TANH, self)
+        return _unary(TANH, self)
 
     def sigmoid(self) -> Value:
-        return _unary(ops.SIGMOID, self)
+        return _unary(SIGMOID, self)
 
     def relu(self) -> Value:
-        return _unary(ops.RELU, self)
+        return _unary(RELU, self)
 
     def sqrt(self) -> Value:
-        return _unary(ops.SQRT, self)
+        return _unary(SQRT, self)
 
     def sin(self) -> Value:
-        return _unary(ops.SIN, self)
+        return _unary(SIN, self)
 
     def cos(self) -> Value:
-        return _unary(ops.COS, self)
+        return _unary(COS, self)
 
     def abs(self) -> Value:
-        return _unary(ops.ABS, self)
+        return _unary(ABS, self)
 
     __abs__ = abs
 
@@ -270,7 +289,7 @@ class Value(Node):
 
     @staticmethod
     def _constant(g: Any) -> Value:
-        return g if isinstance(g, Value) else _lift(g, ops.ADD)
+        return g if isinstance(g, Value) else _lift(g, ADD)
 
     @staticmethod
     def _zeros() -> float:
