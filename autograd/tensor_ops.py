@@ -29,6 +29,7 @@ Each row is ``TensorOp(name, forward, derivative, broadcasts)``:
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -73,6 +74,20 @@ def _exp(x: Any) -> Any:
     return x.exp() if isinstance(x, Node) else np.exp(x)
 
 
+# Reductions on arrays call the ufuncs' reduce directly: ``x.sum(...)`` goes through a Python
+# wrapper in numpy (``_methods._sum``), a frame per call that a training step pays many times.
+_add_reduce = np.add.reduce
+_max_reduce = np.maximum.reduce
+
+
+def _sum(g: Any, axis: Any, keepdims: bool) -> Any:
+    return (
+        g.sum(axis=axis, keepdims=keepdims)
+        if isinstance(g, Node)
+        else _add_reduce(g, axis, None, None, keepdims)
+    )
+
+
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     # exp of -|x| never overflows: 1/(1+z) for x >= 0 and z/(1+z) below, with z = e^-|x|.
     z = np.exp(-np.abs(x))
@@ -104,7 +119,7 @@ def sum_axes(shape: tuple, target: tuple) -> tuple:
 def _sum_to(g: Any, shape: tuple) -> Any:
     if g.shape == shape:
         return g
-    return g.sum(axis=sum_axes(g.shape, shape), keepdims=True).reshape(shape)
+    return _sum(g, sum_axes(g.shape, shape), True).reshape(shape)
 
 
 def kept_shape(shape: tuple, axis: Any) -> tuple:
@@ -181,8 +196,8 @@ class SumTo(LinearMap):
         if self.local is not None:
             g = g * self.local
         if self.leading:
-            return g.sum(axis=self.axes)
-        return g.sum(axis=self.axes, keepdims=True).reshape(self.shape)
+            return _sum(g, self.axes, False)
+        return _sum(g, self.axes, True).reshape(self.shape)
 
 
 class NoGradient(LinearMap):
@@ -202,33 +217,57 @@ class NoGradient(LinearMap):
 NO_GRADIENT = NoGradient()
 
 
+_shared_maps: dict[tuple, LinearMap] = {}
+
+
+def shared(cls: type, *args: Any) -> Any:
+    """One instance per distinct arguments of a map that holds only shapes and axes: a model
+    builds the same few maps every step, so they are made once (an unhashable axis, a list,
+    simply gets a fresh one)."""
+    key = (cls, *args)
+    try:
+        return _shared_maps[key]
+    except KeyError:
+        made = cls(*args)
+        if len(_shared_maps) < 4096:
+            _shared_maps[key] = made
+        return made
+    except TypeError:
+        return cls(*args)
+
+
 def fit(local: Any, shape: tuple, out_shape: tuple) -> Any:
     """Wrap an elementwise local for a parent of ``shape`` that was broadcast to
     ``out_shape`` (the local is returned as is when nothing was broadcast)."""
     if shape == out_shape:
         return local
-    return SumTo(shape, sum_axes(out_shape, shape), None if local is IDENTITY else local)
+    if local is IDENTITY:
+        return shared(SumTo, shape, sum_axes(out_shape, shape), None)
+    return SumTo(shape, sum_axes(out_shape, shape), local)
 
 
 class Expand(LinearMap):
-    """d sum / d x (times ``scale`` for mean): the gradient broadcast back to x's shape."""
+    """d sum / d x over ``axis`` (divided by the count for mean): the gradient broadcast back
+    to x's shape."""
 
     __slots__ = ("kept", "shape", "scale")
 
-    def __init__(self, kept: tuple, shape: tuple, scale: float | None) -> None:
-        self.kept = kept
+    def __init__(self, shape: tuple, axis: Any, mean: bool) -> None:
+        self.kept = kept_shape(shape, axis)
         self.shape = shape
-        self.scale = scale
+        # mean: each output averaged ``count`` elements, each gets 1 / count of its gradient
+        count = math.prod(shape) // max(math.prod(self.kept), 1)
+        self.scale = (1.0 / count if count else 0.0) if mean else None
 
     def __rmul__(self, g: Any) -> Any:
         g = g.reshape(self.kept)
         if isinstance(g, Node):
             g = g.broadcast_to(self.shape)
             return g if self.scale is None else g * self.scale
+        if self.scale is not None:
+            g = g * self.scale
         out = np.empty(self.shape)  # a real array (not a read-only broadcast view)
         out[...] = g
-        if self.scale is not None:
-            out *= self.scale
         return out
 
 
@@ -343,7 +382,7 @@ class LogSoftmaxGrad(LinearMap):
         self.axis = axis
 
     def __rmul__(self, g: Any) -> Any:
-        return g - _exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+        return g - _exp(self.out) * _sum(g, self.axis, True)
 
 
 class SoftmaxGrad(LinearMap):
@@ -357,7 +396,7 @@ class SoftmaxGrad(LinearMap):
 
     def __rmul__(self, g: Any) -> Any:
         s = self.out
-        return s * (g - (g * s).sum(axis=self.axis, keepdims=True))
+        return s * (g - _sum(g * s, self.axis, True))
 
 
 def scatter_add(g: np.ndarray, shape: tuple, index: tuple, basic: bool) -> np.ndarray:
@@ -393,12 +432,11 @@ def _log(x: Any) -> Any:
 
 
 def _sum_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
-    return (Expand(kept_shape(x.shape, axis), x.shape, None),)
+    return (shared(Expand, x.shape, axis, False),)
 
 
 def _mean_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
-    # 1 / count, count = x.size / out.size elements averaged into each output
-    return (Expand(kept_shape(x.shape, axis), x.shape, out.size / x.size if x.size else 0.0),)
+    return (shared(Expand, x.shape, axis, True),)
 
 
 def _max_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
@@ -410,19 +448,19 @@ def _max_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
 
 def _mean(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
     # What np.mean computes (the sum divided by the count), without its Python overhead.
-    total = x.sum(axis, keepdims=keepdims)
+    total = _add_reduce(x, axis, None, None, keepdims)
     return np.true_divide(total, x.size // total.size if total.size else 1)
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     # Shift by the max so exp never overflows: log_softmax(x) = s - log(sum(exp(s))), s = x - max.
-    s = x - x.max(axis=axis, keepdims=True)
-    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+    s = x - _max_reduce(x, axis, None, None, True)
+    return s - np.log(_add_reduce(np.exp(s), axis, None, None, True))
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    e = np.exp(x - _max_reduce(x, axis, None, None, True))
+    return e / _add_reduce(e, axis, None, None, True)
 
 
 def _matmul_derivative(a: Any, b: Any, out: Any) -> tuple:
@@ -484,15 +522,17 @@ ABS = TensorOp("abs", np.abs, lambda x, out: (np.sign(_raw(x)),), kink=_has_zero
 SOFTPLUS = TensorOp("softplus", lambda x: np.logaddexp(0.0, x), lambda x, out: (_sigmoid(x),))
 CLIP = TensorOp("clip", np.clip, lambda x, out, lo, hi: (_clip_mask(x, lo, hi),), kink=_at_bound)
 MATMUL = TensorOp("@", np.matmul, _matmul_derivative)
-SUM = TensorOp("sum", lambda x, axis, keepdims: x.sum(axis, keepdims=keepdims), _sum_derivative)
+SUM = TensorOp(
+    "sum", lambda x, axis, keepdims: _add_reduce(x, axis, None, None, keepdims), _sum_derivative
+)
 MEAN = TensorOp("mean", _mean, _mean_derivative)
 MAX = TensorOp(
     "max",
-    lambda x, axis, keepdims: x.max(axis, keepdims=keepdims),
+    lambda x, axis, keepdims: _max_reduce(x, axis, None, None, keepdims),
     _max_derivative,
     kink=_has_ties,
 )
-RESHAPE = TensorOp("reshape", np.reshape, lambda x, out, shape: (Reshape(x.shape),))
+RESHAPE = TensorOp("reshape", np.reshape, lambda x, out, shape: (shared(Reshape, x.shape),))
 TRANSPOSE = TensorOp("transpose", np.transpose, _transpose_derivative)
 INDEX = TensorOp(
     "index",
