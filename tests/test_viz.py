@@ -226,7 +226,7 @@ def test_format_numbers_and_small_arrays():
     assert fmt(float("nan")) == "nan"
     assert fmt(np.float64(2.0)) == "2"
     assert fmt(np.array([0.5, -1.25])) == "[0.5 -1.25]"
-    assert fmt(np.arange(12.0).reshape(3, 4) - 2) == "∈ [-2, 9]"
+    assert fmt(np.zeros((3, 4))) == "shape (3, 4)"
     assert fmt(None) == "None"
 
 
@@ -251,8 +251,8 @@ def test_tensor_graphs_label_edges_with_shapes_and_show_small_values():
     gx = 66.0 * (a.data.T @ (1 - t * t))  # d/dx of sum(tanh(A x)) * sum(big)
     assert f"grad [{gx[0]:.4g} {gx[1]:.4g}]" in nodes[name["x"]][0]
     big_label = nodes[name["big"]][0]
-    assert "shape (3, 4)" in big_label and "data ∈ [0, 11]" in big_label
-    assert "grad ∈ [" in big_label
+    assert big_label.count("shape (3, 4)") == 2  # "data shape (3, 4)", "grad shape (3, 4)"
+    assert "data shape (3, 4)" in big_label and "11" not in big_label
 
 
 def test_tensor_backward_frames(dot_program):

@@ -31,7 +31,7 @@ INSTALL_HINT = (
 # Beyond this many nodes a refused graph is reported as "more than N": counting stays cheap
 # even when someone hands us a million-node chain.
 _COUNT_CAP = 100_000
-# Arrays up to this many elements show their values on the node; bigger ones their range.
+# Arrays up to this many elements show their values on the node; bigger ones their shape.
 _SMALL_ARRAY = 6
 
 # One look per kind of node, so a reader tells inputs, constants and results apart at a glance.
@@ -107,10 +107,10 @@ def _is_array(x: Any) -> bool:
 
 def fmt(x: Any, precision: int = 4) -> str:
     """Compact text for a number or array: ``precision`` significant digits; an array of
-    more than 6 elements shows its range (the node shows its shape separately).
+    more than 6 elements shows its shape.
 
     >>> fmt(0.70710678), fmt(-3.0), fmt(12345678.0), fmt([1.0, 0.5]), fmt(range(10))
-    ('0.7071', '-3', '1.235e+07', '[1 0.5]', '∈ [0, 9]')
+    ('0.7071', '-3', '1.235e+07', '[1 0.5]', 'shape (10,)')
     """
     if x is None:
         return "None"
@@ -120,7 +120,7 @@ def fmt(x: Any, precision: int = 4) -> str:
         return f"{float(x):.{precision}g}"
     a = np.asarray(x, dtype=float)
     if a.size > _SMALL_ARRAY:
-        return f"∈ [{fmt(a.min(), precision)}, {fmt(a.max(), precision)}]"
+        return f"shape {a.shape}"
     text = np.array2string(
         a,
         separator=" ",
@@ -184,7 +184,8 @@ def node_label(
             cells.append(f"<b>{html.escape(node.op)}</b>")
         if node.label:
             cells.append(f"<i>{html.escape(node.label)}</i>")
-        if _is_array(node.data):
+        # A big array's data cell already reads "data shape (m, n)"; a small one's its values.
+        if _is_array(node.data) and (np.size(node.data) <= _SMALL_ARRAY or not show_data):
             cells.append(f"shape {np.shape(node.data)}")
         if show_data:
             cells.append(f"data {fmt(node.data, precision)}")
