@@ -73,10 +73,13 @@ def nodes_in_order(root: Any, max_nodes: int = 500) -> list:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
     if _count(root, max_nodes + 1) > max_nodes:
         total = _count(root, _COUNT_CAP + 1)
-        size = f"more than {_COUNT_CAP:,}" if total > _COUNT_CAP else f"{total:,}"
+        if total > _COUNT_CAP:
+            size, hint = f"more than {_COUNT_CAP:,}", "a larger max_nodes"
+        else:
+            size, hint = f"{total:,}", f"max_nodes={total}"
         raise ValueError(
-            f"the graph has {size} nodes, more than max_nodes={max_nodes}; pass a larger "
-            f"max_nodes (e.g. max_nodes={min(total, _COUNT_CAP + 1)}) to draw it anyway"
+            f"the graph has {size} nodes, more than max_nodes={max_nodes}; pass {hint} "
+            "to draw it anyway"
         )
     order, done = [], set()
     stack = [(root, False)]
