@@ -9,8 +9,7 @@ passes in, it is a node that carries a graph, so the enclosing ``grad`` can diff
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,17 +21,23 @@ from .value import Value
 _nesting = threading.local()  # .depth: how many grad evaluations of f enclose this call
 
 
-@contextmanager
-def _recording() -> Iterator[None]:
-    """Record f's ops even inside ``no_grad``: ``grad(f)`` is a function transform, whose
-    result must not depend on the mode around it (as ``torch.func.grad``). ``gradcheck``
-    evaluates its ``f`` under ``no_grad``, so ``gradcheck(grad(f), ...)`` relies on this. The
-    mode is only switched when it is off, so the usual case keeps the ops' fast path."""
+def _recorded(f: Callable[..., Any], *args: Any) -> Any:
+    """``f(*args)`` with recording on even inside ``no_grad``: ``grad(f)`` is a function
+    transform, whose result must not depend on the mode around it (as ``torch.func.grad``).
+    ``gradcheck`` evaluates its ``f`` under ``no_grad``, so ``gradcheck(grad(f), ...)``
+    relies on this. The mode is only switched when it is off: the usual case keeps the ops'
+    fast path and costs one flag test (no context manager)."""
     if _modes.grad_enabled:
-        yield
-    else:
-        with enable_grad():
-            yield
+        return f(*args)
+    with enable_grad():
+        return f(*args)
+
+
+def _with_leaves(f: Callable[..., Any], args: list, nums: tuple, leaves: list) -> Any:
+    for i in nums:
+        args[i] = _leaf(args[i])
+        leaves.append(args[i])
+    return f(*args)
 
 
 def _leaf(x: Any) -> Node:
@@ -74,11 +79,7 @@ def _evaluate(f: Callable[..., Any], argnums: Any, args: tuple, fname: str):
     leaves = []
     _nesting.depth = depth + 1
     try:
-        with _recording():
-            for i in nums:
-                args_[i] = _leaf(args_[i])
-                leaves.append(args_[i])
-            out = f(*args_)
+        out = _recorded(_with_leaves, f, args_, nums, leaves)
     finally:
         _nesting.depth = depth
     if not isinstance(out, Node):
@@ -145,8 +146,7 @@ def hessian(f: Callable[..., Any]) -> Callable[..., list[list[float]]]:
 
     def hessian_at(*args: float) -> list[list[float]]:
         leaves = [Value(a) for a in args]
-        with _recording():
-            out = f(*leaves)
+        out = _recorded(f, *leaves)
         if not isinstance(out, Value):
             raise TypeError(f"hessian: f must return a Value, got {type(out).__name__}")
         with enable_grad():
