@@ -782,3 +782,33 @@ def test_an_mlp_step_with_in_place_updates_lowers_the_loss():
             p.data -= 0.5 * p.grad
         losses.append(float(loss.data))
     assert losses[-1] < 0.5 * losses[0]
+
+
+# --- the benchmark's three implementations do the same work ------------------------------------
+
+
+def _bench_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "bench_tensor.py"
+    spec = importlib.util.spec_from_file_location("bench_tensor", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_s_tensor_mlp_trains_exactly_as_its_numpy_floor():
+    # Small random data in the benchmark's shapes (no scikit-learn needed): the same weights,
+    # batches and maths must give the same final loss and accuracy, to rounding.
+    bench = _bench_module()
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(150, 64))
+    y = rng.integers(0, 10, size=150)
+    params = bench.init_params()
+    epochs = bench.batches(len(X))[:2]
+    acc_np, loss_np = bench.train_numpy(X, y, params, epochs)
+    acc_tg, loss_tg = bench.train_tracegrad(X, y, params, epochs)
+    assert acc_tg == acc_np
+    assert loss_tg == pytest.approx(loss_np, rel=1e-12)
+    assert loss_np < np.log(10)  # it trained: below the loss of a uniform guess

@@ -388,3 +388,22 @@ def test_an_mlp_forward_and_backward_match_torch(torch):
         return torch.nn.functional.cross_entropy(h @ W2 + b2, torch.from_numpy(y))
 
     compare(torch, ours, theirs, *params)
+
+
+def test_the_benchmark_s_pytorch_mlp_trains_as_the_tensor_one(torch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "bench_tensor.py"
+    spec = importlib.util.spec_from_file_location("bench_tensor", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(150, 64))
+    y = rng.integers(0, 10, size=150)
+    params = bench.init_params()
+    epochs = bench.batches(len(X))[:2]
+    acc_tg, loss_tg = bench.train_tracegrad(X, y, params, epochs)
+    acc_th, loss_th = bench.train_torch(X, y, params, epochs)
+    assert acc_th == acc_tg
+    assert loss_th == pytest.approx(loss_tg, rel=1e-9)
