@@ -48,6 +48,40 @@ def _numeric_local(op: Any, xs: list[float], k: int, eps: float) -> float | None
         return None
 
 
+def _wrong_tensor_local(node: Node, eps: float, atol: float, rtol: float) -> str | None:
+    """Check a Tensor node's local gradients, which may be linear maps, through their use:
+    with a fixed upstream u, ``u * local`` must be the finite difference of
+    ``sum(u * op(parents))`` in every element of that parent. A sentence on the first
+    disagreement, or None."""
+    op = node._op
+    xs = [np.array(p.data, dtype=np.float64) for p in node.parents]
+    u = np.random.default_rng(0).uniform(0.5, 1.5, size=np.shape(node.data))
+
+    def weighted(arrays: list[np.ndarray]) -> float:
+        return float(np.sum(u * op.forward(*arrays, *node._args)))
+
+    with np.errstate(all="ignore"):
+        for k, local in enumerate(node.local_grads):
+            analytic = u * local
+            if analytic is None:  # toward a constant: no gradient is computed
+                continue
+            analytic = np.asarray(analytic, dtype=np.float64)
+            for index in np.ndindex(xs[k].shape):
+                plus, minus = list(xs), list(xs)
+                plus[k], minus[k] = xs[k].copy(), xs[k].copy()
+                plus[k][index] += eps
+                minus[k][index] -= eps
+                numeric = (weighted(plus) - weighted(minus)) / (2 * eps)
+                a = float(analytic[index])
+                if not math.isfinite(numeric) or abs(a - numeric) <= atol + rtol * abs(numeric):
+                    continue
+                return (
+                    f"input {k}, element {index or 0}: u * local = {a!r}, finite difference "
+                    f"{numeric!r} (u: fixed upstream weights)"
+                )
+    return None
+
+
 def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
     """The first node (in forward order) whose stored local gradients disagree with finite
     differences of its op, and a sentence about it; (None, "") when all agree."""
@@ -58,11 +92,18 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
         op = node._op
         xs = [p.data for p in node.parents]
         if not isinstance(node, Value):
-            # Tensor locals are linear maps, checked through the whole function; what is
-            # looked for here is a kink (relu/abs at 0, clip at a bound, tied maxima).
-            if kink_node is None and op.kink is not None and op.kink(*xs, *node._args):
+            at_kink = op.kink is not None and op.kink(*xs, *node._args)
+            if at_kink and kink_node is None:
                 kink_node = node
-            continue
+            wrong = _wrong_tensor_local(node, eps, atol, rtol)
+            if wrong is None:
+                continue
+            if at_kink:
+                return node, (
+                    f"{_node_name(node)} is at its kink (relu/abs at 0, clip at a bound or "
+                    f"tied maxima): its derivative there is a convention; {wrong}"
+                )
+            return node, f"first node with a wrong local gradient: {_node_name(node)}, {wrong}"
         at_kink = op.kink is not None and op.kink(*xs)
         if at_kink and kink_node is None:
             kink_node = node

@@ -723,6 +723,18 @@ def test_gradcheck_on_tensors_fails_at_a_kink_and_says_so():
     assert gradcheck(lambda x: x.abs().sum(), [np.array([0.0])])  # symmetric: differences agree
 
 
+def test_gradcheck_names_the_tensor_op_whose_local_gradient_is_wrong(monkeypatch):
+    from autograd import tensor_ops
+
+    # a wrong rule for tanh (1 - out instead of 1 - out**2), as a buggy op would have
+    monkeypatch.setattr(tensor_ops.TANH, "derivative", lambda x, out: (1.0 - out,))
+    x = np.array([0.3, -0.5, 1.2])
+    with pytest.raises(GradcheckError, match="wrong local gradient") as info:
+        gradcheck(lambda t: (t * 2).tanh().exp().sum(), [x])
+    assert info.value.node.op == "tanh"
+    assert "kink" not in str(info.value)
+
+
 def test_gradcheck_refuses_a_mix_of_numbers_and_arrays():
     with pytest.raises(TypeError, match="mix"):
         gradcheck(lambda a, b: a * b, [1.0, np.ones(2)])
