@@ -12,9 +12,10 @@ have no softmax layer), like Keras's ``from_logits=True``. A callable loss gets 
 predictions (as the model returns them, one per sample) and its targets (a numpy array).
 
 Metrics: ``"accuracy"`` is judged by the loss: a 0.5 threshold on probabilities
-(binary_crossentropy, per output; mse or a callable loss with one output), 0 on logits
-(from_logits) and on hinge scores (whose labels are -1/+1), the argmax for class labels and
-for mse or a callable loss with several outputs. A callable
+(binary_crossentropy, per output; mse or a callable loss with one output and 0/1 targets),
+0 on logits (from_logits) and on scores whose labels are -1/+1 (hinge, or mse or a callable
+loss given such labels), the argmax for class labels and for mse or a callable loss with
+several outputs. A callable
 metric ``f(y_true, y_pred) -> float`` gets numpy arrays and is reported under its
 ``__name__``. As in Keras, an epoch's loss and metrics are averaged over its batches, each
 computed before that batch's update.
@@ -54,14 +55,16 @@ class History:
         return f"History(epochs={len(self.epoch)}, last={last})"
 
 
-def _loss_kind(fn, nout: int) -> str:
+def _loss_kind(fn, nout: int, y: np.ndarray) -> str:
     """How predictions turn into classes for "accuracy"."""
     if fn is L.bce_with_logits:
         return "logit"
-    if fn is L.hinge:
-        return "sign"
     if fn is L.cross_entropy:
         return "class"
+    if fn is L.hinge or (
+        fn is not L.bce and nout == 1 and (y == -1).any() and np.isin(y, (-1, 1)).all()
+    ):
+        return "sign"  # labels -1/+1 (hinge, or mse / a callable loss given such labels)
     if fn is L.bce or nout == 1:
         return "prob"  # per output: several sigmoid outputs are several binary labels
     return "argmax"  # mse or a callable loss on several outputs: one-hot style targets
@@ -82,13 +85,13 @@ def _accuracy_fn(kind: str):
     return accuracy
 
 
-def _resolve_metrics(metrics, loss_fn, nout: int) -> dict:
+def _resolve_metrics(metrics, loss_fn, nout: int, y: np.ndarray) -> dict:
     if isinstance(metrics, str) or callable(metrics):
         metrics = (metrics,)
     out = {}
     for m in metrics:
         if m in ("accuracy", "acc"):
-            out["accuracy"] = _accuracy_fn(_loss_kind(loss_fn, nout))
+            out["accuracy"] = _accuracy_fn(_loss_kind(loss_fn, nout, y))
         elif callable(m):
             out[getattr(m, "__name__", "metric")] = m
         else:
@@ -211,7 +214,7 @@ def fit(
     batch_size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-    metric_fns = _resolve_metrics(metrics, loss_fn, nout)
+    metric_fns = _resolve_metrics(metrics, loss_fn, nout, Y)
     if not (
         callable(getattr(optimizer, "step", None))
         and callable(getattr(optimizer, "zero_grad", None))
@@ -281,7 +284,7 @@ def evaluate(model, X, y, loss, metrics=("accuracy",)) -> dict[str, float]:
     if getattr(model, "engine", "value") != "value":
         raise NotImplementedError("nn.evaluate on engine='tensor' arrives with autograd.Tensor")
     rows, Y, loss_fn, nout = _prepare(model, X, y, loss)
-    metric_fns = _resolve_metrics(metrics, loss_fn, nout)
+    metric_fns = _resolve_metrics(metrics, loss_fn, nout, Y)
     with no_grad():
         preds = [model(r) for r in rows]
         logs = {"loss": float(loss_fn(preds, Y).data)}

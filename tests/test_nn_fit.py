@@ -319,3 +319,73 @@ def test_accuracy_on_several_outputs():
     onehot = np.eye(2)[P.argmax(axis=1)]
     onehot[1] = onehot[1, ::-1]  # one of the 4 rows is wrong
     assert nn.evaluate(model, X_XOR, onehot, "mse")["accuracy"] == 3 / 4
+
+
+def test_accuracy_with_plus_minus_one_labels_and_a_callable_loss():
+    """micrograd's demo: a callable loss (hinge + L2) on labels -1/+1 is judged by sign."""
+    model = nn.MLP(2, [4, 1], seed=0)
+    scores = model.predict(X_XOR).ravel()
+    labels = np.where(scores > 0, 1.0, -1.0)
+    labels[2] = -labels[2]
+
+    def own(preds, targets):
+        return nn.losses.hinge(preds, targets)
+
+    assert nn.evaluate(model, X_XOR, labels, own)["accuracy"] == 0.75
+    assert nn.evaluate(model, X_XOR, labels, "mse")["accuracy"] == 0.75
+    assert nn.evaluate(model, X_XOR, labels, "hinge")["accuracy"] == 0.75
+
+
+def test_fit_reproduces_micrograds_demo_loop():
+    """nn.fit with a callable loss (hinge + 1e-4 L2) and an lr schedule callback follows the
+    hand-written micrograd demo loop exactly (a few steps on a few moons points)."""
+    X, y = nn.datasets.moons(20, noise=0.1, seed=0)
+    y = 2.0 * y - 1.0
+
+    def demo_model():
+        return nn.MLP(2, [8, 8, 1], activation="relu", init="uniform", seed=5)
+
+    a = demo_model()
+    pa = a.parameters()
+    opt = nn.SGD(pa, lr=1.0)
+
+    def loss(preds, targets):
+        reg = pa[0] * pa[0]
+        for p in pa[1:]:
+            reg = reg + p * p
+        return nn.losses.hinge(preds, targets) + 1e-4 * reg
+
+    class Schedule(nn.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            opt.lr = 1.0 - 0.9 * epoch / 100
+
+    h = nn.fit(
+        a,
+        X,
+        y,
+        loss=loss,
+        optimizer=opt,
+        epochs=5,
+        shuffle=False,
+        callbacks=[Schedule()],
+        verbose=0,
+    )
+
+    b = demo_model()
+    pb = b.parameters()
+    manual_losses, manual_accs = [], []
+    for k in range(5):
+        scores = [b(x) for x in X.tolist()]
+        reg = pb[0] * pb[0]
+        for p in pb[1:]:
+            reg = reg + p * p
+        total = nn.losses.hinge(scores, y) + 1e-4 * reg
+        b.zero_grad()
+        total.backward()
+        for p in pb:
+            p.data -= (1.0 - 0.9 * k / 100) * p.grad
+        manual_losses.append(total.data)
+        manual_accs.append(np.mean([(s.data > 0) == (t > 0) for s, t in zip(scores, y)]))
+    assert h.history["loss"] == pytest.approx(manual_losses, abs=1e-12)
+    assert h.history["accuracy"] == manual_accs
+    assert params_of(a) == pytest.approx(params_of(b), abs=1e-12)
