@@ -28,7 +28,7 @@ from . import tensor_ops as T
 from .engine import Node
 from .modes import _modes, entered
 from .ops import CONSTANT, LEAF
-from .tensor_ops import LinearMap, TensorOp
+from .tensor_ops import IDENTITY, LinearMap, TensorOp
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -178,6 +178,8 @@ def _binary(op: TensorOp, a: Tensor, b: Tensor) -> Tensor:
         )
     if a._op is CONSTANT:
         local_grads = (T.NO_GRADIENT, local_grads[1])
+    elif local_grads[0] is IDENTITY and a.parents:
+        local_grads = (T.PASS, local_grads[1])
     if b._op is CONSTANT:
         local_grads = (local_grads[0], T.NO_GRADIENT)
     node = _new(Tensor)

@@ -180,6 +180,20 @@ class Identity(LinearMap):
 IDENTITY = Identity()
 
 
+class PassThrough(LinearMap):
+    """d x / d x toward a computed node: the gradient itself, no copy. Only leaves' grads are
+    handed to users (an optimizer may scale them in place); intermediate nodes may share an
+    array, which the reverse pass never writes into."""
+
+    __slots__ = ()
+
+    def __rmul__(self, g: Any) -> Any:
+        return g
+
+
+PASS = PassThrough()
+
+
 class SumTo(LinearMap):
     """An elementwise local on a broadcast operand: multiply, then sum the broadcast axes."""
 
