@@ -126,6 +126,16 @@ def test_power_with_a_value_exponent_in_both_arguments():
     assert close(grad(grad(grad(f, 0), 0), 0)(a, b), b * (b - 1) * (b - 2) * a ** (b - 3))
 
 
+def test_power_where_pytorch_masks_its_gradient():
+    # PyTorch masks d(a**b)/da to 0 at b == 0, so its derivative in b is lost there; ours
+    # is b * a**(b - 1) for any a != 0, whose derivative in b is a**(b-1) (1 + b log a).
+    assert close(grad(grad(lambda a, b: a**b, 0), 1)(1.5, 0.0), 1 / 1.5)
+    assert close(grad(grad(grad(lambda a, b: a**b, 0), 0), 1)(1.5, 1.0), 1 / 1.5)
+    # The third derivative of x**x is x**x ((log x + 1)**3 + 3 (log x + 1) / x - 1 / x**2),
+    # 3 at x = 1 (PyTorch: 2).
+    assert close(grad(grad(grad(lambda x: x**x)))(1.0), 3.0)
+
+
 def test_power_with_a_value_exponent_by_create_graph():
     x, y = Value(1.7), Value(-0.6)
     (x**y).backward(create_graph=True)
