@@ -389,3 +389,42 @@ def test_fit_reproduces_micrograds_demo_loop():
     assert h.history["loss"] == pytest.approx(manual_losses, abs=1e-12)
     assert h.history["accuracy"] == manual_accs
     assert params_of(a) == pytest.approx(params_of(b), abs=1e-12)
+
+
+def test_fit_pauses_the_collector_only_during_steps_and_leaves_no_cycles():
+    """fit turns the cyclic collector off per step; that is safe only if a step's graph has no
+    reference cycles: after fit, a collection finds no unreachable objects from it."""
+    import gc
+
+    seen = []
+
+    class Probe(nn.Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append(gc.isenabled())
+
+    def train():
+        m = xor_model()
+        nn.fit(
+            m,
+            X_XOR,
+            Y_XOR,
+            loss="binary_crossentropy",
+            optimizer=nn.SGD(m.parameters(), lr=0.5),
+            epochs=3,
+            batch_size=2,
+            callbacks=[Probe()],
+            verbose=0,
+        )
+
+    train()  # warm up imports and caches, whose objects are not the step's garbage
+    gc.collect()
+    gc.disable()
+    try:
+        train()
+        assert not gc.isenabled()  # a collector that was off stays off
+        assert gc.collect() == 0  # nothing cyclic was left behind by the steps
+    finally:
+        gc.enable()
+    train()
+    assert gc.isenabled()
+    assert seen[:6] == [True] * 6 and seen[6:12] == [False] * 6  # callbacks see the user's state
