@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
 
 from autograd import Value, grad, no_grad, primitive
 from autograd.gradcheck import gradcheck
+from autograd.testing.strategies import expressions
 
 
 def close(a: float, b: float, tol: float = 1e-10) -> bool:
@@ -184,6 +186,18 @@ def test_create_graph_does_not_change_first_order_results(f):
     for p, g in zip(plain, graphed):
         assert type(p.grad) is float and isinstance(g.grad, Value)
         assert close(g.grad.data, p.grad, 1e-14)
+
+
+@settings(deadline=None)
+@given(expressions())
+def test_create_graph_does_not_change_first_order_results_on_random_expressions(expr):
+    f, inputs = expr
+    plain = [Value(x) for x in inputs]
+    f(*plain).backward()
+    graphed = [Value(x) for x in inputs]
+    f(*graphed).backward(create_graph=True)
+    for p, g in zip(plain, graphed):
+        assert close(getattr(g.grad, "data", g.grad), p.grad, 1e-13)
 
 
 def test_create_graph_grad_is_exactly_its_contributions():
