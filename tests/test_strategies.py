@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import math
 
 import pytest
@@ -160,6 +162,21 @@ def test_repr_is_the_formula(expr):
     want = f(*(Value(x) for x in inputs))
     assert got.data == want.data or (math.isnan(got.data) and math.isnan(want.data))
     assert {n.op for n in topological_order(got)} == {n.op for n in topological_order(want)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(expressions())
+def test_repr_is_a_formula_the_command_line_checks(expr):
+    # The formula read back by another parser: `tracegrad check` parses it (never evals)
+    # and gradchecks it at the same inputs.
+    import cli
+
+    f, inputs = expr
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        bindings = [f"x{i}={x!r}" for i, x in enumerate(inputs)]
+        status = cli.main(["check", "--", repr(f), *bindings])  # "--": it may start with -
+    assert status == 0 and "PASS" in out.getvalue(), out.getvalue()
 
 
 def test_repr_formatting():
