@@ -305,6 +305,7 @@ def test_values_rejects_bad_arguments(kwargs, message):
         ({"ops": ["+", "tan"]}, ValueError, "unknown op 'tan'"),
         ({"ops": []}, ValueError, "ops is empty"),
         ({"ops": ["+", "+"]}, ValueError, "given twice"),
+        ({"ops": [bad_cube, bad_cube]}, ValueError, "'cube' is given twice"),
         ({"ops": [3]}, TypeError, "op names or callables"),
         ({"ops": [lambda x: x]}, ValueError, "name of its own"),
         ({"ops": [primitive("exp", math.exp, lambda x, out: out)]}, ValueError, "'exp'"),

@@ -276,6 +276,8 @@ def _specs(ops: Iterable[str | Callable] | None) -> tuple[list[_Spec], dict[str,
             spec = _Spec(op, 2 if op in _BINARY else 1)
         elif callable(op):
             name = getattr(getattr(op, "op", None), "name", None) or getattr(op, "__name__", "")
+            if any(s.name == name for s in specs):
+                raise ValueError(f"expressions: op {name!r} is given twice")
             if not name.isidentifier() or name in functions or re.fullmatch(r"x\d+", name):
                 raise ValueError(
                     f"expressions: a custom op needs a name of its own that reads as a "
