@@ -22,6 +22,7 @@ NAMES = [
     "02_step_through_a_neuron",
     "03_xor",
     "04_property_testing_gradients",
+    "05_from_scalars_to_tensors",
 ]
 
 
