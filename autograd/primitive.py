@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .modes import no_grad
 from .ops import Op
 from .value import Value, apply
 
@@ -18,8 +19,10 @@ def primitive(
     ``forward(*xs) -> float`` works on plain floats; ``derivative(*xs, out)`` returns the
     local derivatives d out / d x_i (a tuple, or a bare float for one input). Under
     ``backward(create_graph=True)`` the derivative is called with Values, so write it with
-    Value-friendly operations (``x.exp()``, arithmetic) if you want higher derivatives; one
-    that calls ``math`` functions raises ``NotImplementedError`` naming the primitive then.
+    arithmetic and Value methods (``(-x).exp()``) if you want higher derivatives (at forward
+    time such a derivative is run on constant Values); one that calls ``math`` functions
+    works to first order and raises ``NotImplementedError`` naming the primitive under
+    ``create_graph``.
 
     >>> import math
     >>> softplus = primitive("softplus", lambda x: math.log1p(math.exp(x)),
@@ -34,8 +37,30 @@ def primitive(
     if not callable(forward) or not callable(derivative):
         raise TypeError(f"primitive {name!r}: forward and derivative must be callable")
 
+    # A derivative written with Value methods (``(-out).exp()``) is what create_graph needs,
+    # but at forward time it is called with floats, which have no such methods. The first
+    # AttributeError on floats switches this primitive to calling it on constant Values
+    # (recording nothing) and reading their data: slower, and only for such derivatives.
+    on_values = [False]
+
+    def derivative_on_values(*args: float) -> tuple:
+        with no_grad():
+            result = derivative(*(Value(a) for a in args))
+        result = result if isinstance(result, (tuple, list)) else (result,)
+        return tuple(r.data if isinstance(r, Value) else r for r in result)
+
     def local_grads(*args: object) -> tuple:
-        result = derivative(*args)
+        floats = all(a.__class__ is float for a in args)
+        if on_values[0] and floats:
+            result = derivative_on_values(*args)
+        else:
+            try:
+                result = derivative(*args)
+            except AttributeError:
+                if not floats:
+                    raise
+                on_values[0] = True
+                result = derivative_on_values(*args)
         result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
         if len(result) != len(args) - 1:  # args are the inputs and out
             # A silent zip would drop or ignore derivatives: wrong gradients, no error.

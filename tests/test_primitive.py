@@ -157,3 +157,22 @@ def test_primitive_forward_returning_a_non_number_is_a_type_error_naming_it():
     as_text = primitive("as_text", lambda x: str(x), lambda x, out: 1.0)
     with pytest.raises(TypeError, match="as_text"):
         as_text(Value(1.0))
+
+
+def test_a_derivative_written_with_value_methods_works_at_forward_time_and_twice():
+    # The NotImplementedError message recommends Value methods (x.exp()); such a derivative
+    # gets floats at forward time, which have no .exp(): it must still work, to any order.
+    softplus = primitive(
+        "softplus_v", lambda x: math.log1p(math.exp(x)), lambda x, out: 1 / (1 + (-x).exp())
+    )
+    x = Value(0.3)
+    y = softplus(x)
+    y.backward(create_graph=True)
+    sig = 1 / (1 + math.exp(-0.3))
+    assert x.grad.data == pytest.approx(sig, rel=1e-12)
+    first = x.grad
+    x.grad = 0.0
+    first.backward()
+    assert x.grad == pytest.approx(sig * (1 - sig), rel=1e-12)
+    # and a second call (now on the remembered Value path) gives the same local gradient
+    assert softplus(Value(0.3)).local_grads[0] == pytest.approx(sig, rel=1e-12)
