@@ -197,6 +197,8 @@ def _index(index: Any) -> tuple[tuple, bool]:
     """A numpy index as a tuple, lists frozen into arrays; and whether it is basic (ints,
     slices, None, Ellipsis: no element can be picked twice)."""
     items = index if isinstance(index, tuple) else (index,)
+    if items and all(i.__class__ is _ndarray and i.dtype.kind in "iu" for i in items):
+        return items, False  # integer arrays, as a batch's rows and labels: the common case
     frozen = []
     basic = True
     for item in items:
@@ -489,7 +491,7 @@ class Tensor(Node):
 
     def _seed(self, grad: Any) -> np.ndarray:
         if grad.__class__ is float and self.data.size == 1:  # backward() on a loss
-            return np.full(self.data.shape, grad)
+            return np.array(grad) if self.data.ndim == 0 else np.full(self.data.shape, grad)
         seed = _as_array(grad, "backward: grad", copy=True)
         if seed.shape == self.data.shape:
             return seed

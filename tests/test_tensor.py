@@ -462,6 +462,8 @@ def test_integer_array_index_with_repeats_accumulates(data, shape):
         (np.array([True, False, True]),),
         (np.array([[True, False, False, True]] * 3),),
         ([2, 2], Ellipsis),
+        (),  # the whole array
+        (np.array([2, 0]), np.array([-1, 3])),  # integer arrays only: the fast path
     ],
 )
 def test_numpy_indexing_forms(index):
