@@ -14,8 +14,17 @@ numpy array) becomes a constant leaf parent that, like a PyTorch tensor that doe
 grad, gets no gradient: its ``.grad`` stays None, and the work of computing it is saved. Wrap
 an array in ``Tensor(...)`` to get its gradient. Do not change a ``.data`` array in place between a
 forward pass and its backward pass: local gradients may refer to it (PyTorch's version
-counter would catch that; here it silently changes the gradient). Updating parameters in place
-after ``backward()`` (``p.data -= lr * p.grad``) is fine.
+counter would catch that; here it silently changes the gradient), nor an index array. Updating
+parameters in place after ``backward()`` (``p.data -= lr * p.grad``) is fine.
+
+One step of softmax regression, the calls an MLP and its loss make:
+
+>>> X = np.array([[0.0, 1.0], [1.0, 0.0]]); labels = np.array([1, 0])
+>>> W = Tensor(np.zeros((2, 2)), "W"); b = Tensor(np.zeros(2), "b")
+>>> loss = -(X @ W + b).log_softmax()[np.arange(2), labels].mean()
+>>> loss.backward(); W.data -= 0.5 * W.grad
+>>> round(float(loss.data), 4), W.grad.tolist(), b.grad.tolist()
+(0.6931, [[0.25, -0.25], [-0.25, 0.25]], [0.0, 0.0])
 """
 
 from __future__ import annotations
