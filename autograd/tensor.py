@@ -24,7 +24,7 @@ One step of softmax regression, the calls an MLP and its loss make:
 >>> loss = -(X @ W + b).log_softmax()[np.arange(2), labels].mean()
 >>> loss.backward(); W.data -= 0.5 * W.grad
 >>> round(float(loss.data), 4), W.grad.tolist(), b.grad.tolist()
-(0.6931, [[0.25, -0.25], [-0.25, 0.25]], [0.0, 0.0])
+(0.6931, [[-0.25, 0.25], [0.25, -0.25]], [0.0, 0.0])
 """
 
 from __future__ import annotations
