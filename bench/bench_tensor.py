@@ -12,16 +12,16 @@ weights and sees the same batches, in float64, so they train the same maths:
   (b) PyTorch eager on the CPU: ``torch.nn.Linear`` layers, ``F.cross_entropy``,
       ``torch.optim.SGD``, with 1 thread and with PyTorch's default thread count;
   (c) the floor: a hand-written numpy forward and backward of the same maths (no graph).
-Timing: the 5 training epochs (data already in memory; the final evaluation, one numpy forward
-shared by all, is not timed), wall clock (time.perf_counter) and the
-process's CPU time (time.process_time) side by side, because the machine may be shared: other
-processes' load stretches wall time but not CPU time. Each figure is the median of several
-trainings from the same initial weights, the implementations taking turns (round-robin) so
-that load affects them alike (multi-threaded PyTorch last and alone: its idle threads spin
-for a while and would bill their CPU time to the next run); reported per epoch. numpy's
-OpenBLAS (and so tracegrad's) runs 1 thread (OPENBLAS_NUM_THREADS=1 unless set), as PyTorch's
-first configuration: 64-wide matrix products gain nothing from threads. PyTorch with default
-threads is listed for reference (its CPU time counts every thread). The final accuracy is on
+Timing: the 5 training epochs only (data in memory; the final evaluation, one numpy forward
+shared by all, is not timed), by wall clock (time.perf_counter) and by the process's CPU time
+(time.process_time), because the machine may be shared: other processes' load stretches wall
+time, not CPU time. Each figure is the best of several trainings from the same initial
+weights (load only ever adds time; bench_engine does the same), the implementations taking
+turns so that load affects them alike, multi-threaded PyTorch last and alone (its idle
+threads spin for a while and would bill their CPU time to the next run). numpy's OpenBLAS (so
+also tracegrad's) runs 1 thread (OPENBLAS_NUM_THREADS=1 unless set), as PyTorch's first
+configuration: 64-wide products gain nothing from threads. PyTorch with its default threads
+is listed for reference (its CPU time counts every thread). The final accuracy is on
 the whole data set (the task has no held-out split).
 """
 
@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 from datetime import datetime, timezone
@@ -177,7 +176,7 @@ def train_numpy(X, y, params, epochs):
 
 def run_all(runs, X, y, params, epochs, repeats):
     """Round-robin over ``runs`` (name, train, PyTorch threads or None for a numpy run)
-    ``repeats`` times: per run the median wall and CPU seconds per epoch, and the last
+    ``repeats`` times: per run the best wall and CPU seconds per epoch, and the last
     training's (accuracy, loss). Only the training is timed."""
     import torch
 
@@ -193,10 +192,7 @@ def run_all(runs, X, y, params, epochs, repeats):
             walls[name].append((time.perf_counter() - wall) / len(epochs))
             cpus[name].append((time.process_time() - cpu) / len(epochs))
             results[name] = (accuracy(weights, X, y), loss)
-    return {
-        name: (statistics.median(walls[name]), statistics.median(cpus[name]), results[name])
-        for name, _, _ in runs
-    }
+    return {name: (min(walls[name]), min(cpus[name]), results[name]) for name, _, _ in runs}
 
 
 def main() -> None:
@@ -238,7 +234,7 @@ def main() -> None:
         "",
         f"Digits ({X.shape[0]} x {X.shape[1]}, standardised), MLP 64-64-10 relu, softmax "
         f"cross-entropy, minibatch {BATCH}, SGD lr {LR}, {len(epochs)} epoch(s), float64, the "
-        "same initial weights and batches for all. Times per epoch, medians of "
+        "same initial weights and batches for all. Times per epoch, best of "
         f"{repeats} trainings taken in turns; wall clock, and CPU time in brackets (the "
         "machine may be shared: load stretches wall time, not CPU time). Accuracy on the "
         "whole data set after training.",
