@@ -185,12 +185,15 @@ def _binary(op: TensorOp, a: Tensor, b: Tensor) -> Tensor:
             T.fit(local_grads[0], x.shape, data.shape),
             T.fit(local_grads[1], y.shape, data.shape),
         )
+    # No gradient toward a constant; toward a computed node, + passes it on without a copy.
     if a._op is CONSTANT:
         local_grads = (T.NO_GRADIENT, local_grads[1])
     elif local_grads[0] is IDENTITY and a.parents:
         local_grads = (T.PASS, local_grads[1])
     if b._op is CONSTANT:
         local_grads = (local_grads[0], T.NO_GRADIENT)
+    elif local_grads[1] is IDENTITY and b.parents:
+        local_grads = (local_grads[0], T.PASS)
     node = _new(Tensor)
     node.data = data
     node.grad = None
