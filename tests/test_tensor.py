@@ -591,6 +591,18 @@ def test_a_used_twice_gets_both_contributions_and_leaves_do_not_share_grads():
     assert c.grad.tolist() == [1.0, 1.0]
 
 
+def test_a_computed_node_added_to_itself_gets_every_contribution():
+    # + hands a computed node the upstream array itself (no copy): accumulating into it must
+    # still never write into an array another node holds.
+    x = Tensor([1.0, 2.0])
+    h = x * 3
+    z = (h + h) + h
+    z.backward(np.array([1.0, 10.0]))
+    assert z.grad.tolist() == [1.0, 10.0]
+    assert h.grad.tolist() == [3.0, 30.0]
+    assert x.grad.tolist() == [9.0, 90.0]
+
+
 def test_backward_steps_match_backward_and_spell_the_chain_rule():
     def build():
         x = Tensor([1.0, 2.0], "x")
