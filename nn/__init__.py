@@ -11,7 +11,7 @@
 
 from . import callbacks, datasets, losses
 from .callbacks import Callback
-from .module import MLP, Layer, Module, Neuron
+from .module import MLP, Layer, Module, Neuron, TensorLayer
 from .optim import SGD, Adam, Optimizer
 from .serialize import load, save
 from .training import History, evaluate, fit
@@ -26,6 +26,7 @@ __all__ = [
     "Neuron",
     "Optimizer",
     "SGD",
+    "TensorLayer",
     "callbacks",
     "datasets",
     "evaluate",

@@ -17,6 +17,8 @@ import numpy as np
 
 from autograd import no_grad
 
+from .module import _slot_data, _slot_grad
+
 
 class Callback:
     """Base class with no-op hooks; ``self.model`` is the model being trained."""
@@ -97,20 +99,26 @@ class TensorBoard(Callback):
 
     def _write_histograms(self, epoch: int) -> None:
         for name, (shape, params) in self.model._slots().items():
-            data = np.array([p.data for p in params], dtype=np.float64).reshape(shape)
-            grad = np.array([p.grad for p in params], dtype=np.float64).reshape(shape)
-            self.writer.add_histogram(_group(name), data, epoch)
-            self.writer.add_histogram(f"gradients/{name}", grad, epoch)
+            self.writer.add_histogram(_group(name), _slot_data(shape, params), epoch)
+            grad = _slot_grad(shape, params)
+            if grad is not None:  # a Tensor no backward pass reached has no gradient yet
+                self.writer.add_histogram(f"gradients/{name}", grad, epoch)
         layers = getattr(self.model, "layers", None)
         if self._X is None or layers is None:
             return
         outs = [[] for _ in layers]
         with no_grad():
-            for row in self._X.tolist():
-                x = row
+            if getattr(self.model, "engine", "value") == "tensor":
+                x = self._X  # the whole batch at once
                 for i, layer in enumerate(layers):
                     x = layer.forward(x)
-                    outs[i].extend(v.data for v in x)
+                    outs[i] = x.data.ravel()
+            else:
+                for row in self._X.tolist():
+                    x = row
+                    for i, layer in enumerate(layers):
+                        x = layer.forward(x)
+                        outs[i].extend(v.data for v in x)
         for i, values in enumerate(outs):
             self.writer.add_histogram(f"activations/layers.{i}", np.array(values), epoch)
 

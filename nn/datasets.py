@@ -1,4 +1,5 @@
-"""Toy data sets as numpy arrays ``(X, y)``: X float64 of shape (n, 2), y int64 labels 0/1.
+"""Data sets as numpy arrays ``(X, y)``: toy ones with X float64 of shape (n, 2) and y int64
+labels 0/1, and scikit-learn's 8x8 `digits` (the ``digits`` extra) for the tensor engine.
 
 The logic gates have their four rows in truth-table order. `moons` and `circles` follow
 scikit-learn's make_moons / make_circles (same shapes and geometry; not the same random
@@ -110,3 +111,25 @@ def circles(
     )
     y = np.concatenate([np.zeros(n_outer, np.int64), np.ones(n - n_outer, np.int64)])
     return _finish(X, y, noise, np.random.default_rng(seed))
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 handwritten digits: X float64 (1797, 64) pixels 0..16, y int64 0..9.
+
+    Needs scikit-learn (the ``digits`` extra: ``pip install tracegrad[digits]``); the data
+    ships with it, nothing is downloaded. The pixels are returned as stored; scale them
+    (``X / 16``) or standardise them before training.
+
+    >>> X, y = digits()  # doctest: +SKIP
+    >>> X.shape, sorted(set(y.tolist())) == list(range(10))  # doctest: +SKIP
+    ((1797, 64), True)
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError(
+            "nn.datasets.digits needs scikit-learn, from the 'digits' extra: "
+            "pip install tracegrad[digits]"
+        ) from None
+    data = load_digits()
+    return np.asarray(data.data, dtype=np.float64), np.asarray(data.target, dtype=np.int64)

@@ -5,8 +5,14 @@ model has several outputs: every output of every sample then counts as one term 
 as PyTorch's ``reduction="mean"``; for `cross_entropy`, one list of logits per sample).
 Targets are numbers, sequences or numpy arrays of matching size.
 
->>> from autograd import Value
+On ``engine="tensor"`` predictions are one Tensor, ``(n,)`` or ``(n, nout)`` (``(n, classes)``
+logits for `cross_entropy`), and each loss is a handful of whole-array ops whose value and
+gradients equal the value engine's. Every loss picks its engine from the predictions' type.
+
+>>> from autograd import Tensor, Value
 >>> mse([Value(0.5), Value(2.0)], [0.0, 2.0]).data
+0.125
+>>> mse(Tensor([0.5, 2.0]), [0.0, 2.0]).item()
 0.125
 """
 
@@ -16,10 +22,31 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd import Value
+from autograd import Tensor, Value
 
 # Keras's epsilon: bce clips probabilities to [EPS, 1 - EPS].
 EPS = 1e-7
+
+
+def _tensor_targets(p: Tensor, targets, name: str) -> np.ndarray:
+    """Targets as a float array of the predictions' shape (so (n,) never meets (n, 1): that
+    would broadcast to (n, n))."""
+    try:
+        t = np.asarray(targets, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: targets must be numbers, {exc}") from None
+    if t.size != p.size:
+        raise ValueError(f"{name}: {p.size} predictions but {t.size} targets")
+    if p.size == 0:
+        raise ValueError(f"{name}: no predictions")
+    return t.reshape(p.shape)
+
+
+def _check_probabilities(t, name: str) -> None:
+    t = np.asarray(t)
+    bad = t[(t < 0.0) | (t > 1.0)]
+    if bad.size:
+        raise ValueError(f"{name}: targets must lie in [0, 1], got {float(bad[0])!r}")
 
 
 def _flat_preds(preds, name: str) -> list[Value]:
@@ -27,8 +54,6 @@ def _flat_preds(preds, name: str) -> list[Value]:
     if isinstance(preds, Value):
         return [preds]
     if not isinstance(preds, Sequence):
-        if hasattr(preds, "shape") and hasattr(preds, "data"):
-            raise NotImplementedError(f"{name} on Tensors arrives with engine='tensor'")
         raise TypeError(f"{name}: predictions must be a list of Values, got {type(preds).__name__}")
     flat = []
     for p in preds:
@@ -67,6 +92,8 @@ def mse(preds, targets) -> Value:
     >>> mse([Value(3.0)], [1.0]).data
     4.0
     """
+    if isinstance(preds, Tensor):
+        return ((preds - _tensor_targets(preds, targets, "mse")) ** 2).mean()
     p = _flat_preds(preds, "mse")
     t = _flat_targets(targets, len(p), "mse")
     return _mean([(pi - ti) ** 2 for pi, ti in zip(p, t)])
@@ -82,11 +109,14 @@ def bce(preds, targets) -> Value:
     >>> round(bce([Value(0.5)], [1.0]).data, 6)
     0.693147
     """
+    if isinstance(preds, Tensor):
+        t = _tensor_targets(preds, targets, "bce")
+        _check_probabilities(t, "bce")
+        q = preds.clip(EPS, 1.0 - EPS)  # clip's gradient is 0 where it clipped, as above
+        return -(t * q.log() + (1.0 - t) * (1.0 - q).log()).mean()
     p = _flat_preds(preds, "bce")
     t = _flat_targets(targets, len(p), "bce")
-    bad = [x for x in t if not 0.0 <= x <= 1.0]
-    if bad:
-        raise ValueError(f"bce: targets must lie in [0, 1], got {bad[0]!r}")
+    _check_probabilities(t, "bce")
     terms = []
     for pi, ti in zip(p, t):
         if not EPS <= pi.data <= 1.0 - EPS:
@@ -113,11 +143,14 @@ def bce_with_logits(preds, targets) -> Value:
     >>> bce_with_logits([Value(1000.0)], [0.0]).data
     1000.0
     """
+    if isinstance(preds, Tensor):
+        t = _tensor_targets(preds, targets, "bce_with_logits")
+        _check_probabilities(t, "bce_with_logits")
+        # softplus(z) - z*t is the same formula; softplus is stable and its gradient sigmoid.
+        return (preds.softplus() - preds * t).mean()
     z = _flat_preds(preds, "bce_with_logits")
     t = _flat_targets(targets, len(z), "bce_with_logits")
-    bad = [x for x in t if not 0.0 <= x <= 1.0]
-    if bad:
-        raise ValueError(f"bce_with_logits: targets must lie in [0, 1], got {bad[0]!r}")
+    _check_probabilities(t, "bce_with_logits")
     terms = []
     for zi, ti in zip(z, t):
         if zi.data >= 0:
@@ -133,6 +166,12 @@ def hinge(preds, targets) -> Value:
     >>> hinge([Value(0.5), Value(-2.0)], [1, -1]).data
     0.25
     """
+    if isinstance(preds, Tensor):
+        t = _tensor_targets(preds, targets, "hinge")
+        bad = t[(t != -1.0) & (t != 1.0)]
+        if bad.size:
+            raise ValueError(f"hinge: labels must be -1 or +1, got {float(bad[0])!r}")
+        return (1.0 - t * preds).relu().mean()
     p = _flat_preds(preds, "hinge")
     t = _flat_targets(targets, len(p), "hinge")
     bad = [x for x in t if x not in (-1.0, 1.0)]
@@ -147,9 +186,16 @@ def cross_entropy(logits, labels) -> Value:
     Per sample ``logsumexp(z) - z[label]``, with the largest logit subtracted (as a constant:
     the result and its gradient do not depend on it) so large logits do not overflow.
 
+    On tensors ``logits`` is ``(n, classes)`` (or ``(classes,)`` for one sample) and the
+    loss is ``-log_softmax(logits)[range(n), labels].mean()``.
+
     >>> round(cross_entropy([[Value(0.0), Value(0.0)]], [1]).data, 6)
     0.693147
+    >>> round(cross_entropy(Tensor([[0.0, 0.0]]), [1]).item(), 6)
+    0.693147
     """
+    if isinstance(logits, Tensor):
+        return _tensor_cross_entropy(logits, labels)
     if isinstance(logits, Sequence) and logits and isinstance(logits[0], Value):
         logits = [logits]  # one sample
     if not isinstance(logits, Sequence) or not logits:
@@ -170,6 +216,25 @@ def cross_entropy(logits, labels) -> Value:
             s = s + (v - m).exp()
         terms.append(s.log() + m - row[int(label)])
     return _mean(terms)
+
+
+def _tensor_cross_entropy(z: Tensor, labels) -> Tensor:
+    if z.ndim == 1:
+        z = z.reshape(1, -1)  # one sample
+    if z.ndim != 2 or z.shape[0] == 0:
+        raise ValueError(f"cross_entropy: logits must have shape (n, classes), got {z.shape}")
+    n, classes = z.shape
+    y = np.asarray(labels).ravel()
+    if y.size != n:
+        raise ValueError(f"cross_entropy: {n} samples but {y.size} labels")
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"cross_entropy: labels must be class indices, got {y.dtype}")
+    bad = y[(y != np.round(y)) | (y < 0) | (y >= classes)]
+    if bad.size:
+        raise ValueError(
+            f"cross_entropy: label {bad[0].item()!r} is not a class index in [0, {classes})"
+        )
+    return -z.log_softmax(axis=-1)[np.arange(n), y.astype(np.intp)].mean()
 
 
 # Names accepted by nn.fit / nn.evaluate, Keras's spelling first. Our models output raw scores

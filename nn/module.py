@@ -1,12 +1,25 @@
-"""Modules: `Module`, `Neuron`, `Layer` and `MLP` on the scalar engine.
+"""Modules: `Module`, `Neuron`, `Layer`, `TensorLayer` and `MLP` on either engine.
 
 A model on ``engine="value"`` is micrograd's: every weight is one `autograd.Value`, a neuron
-computes ``act(b + w0*x0 + w1*x1 + ...)`` and a layer is a list of neurons. Losses, optimizers
-and `nn.fit` only rely on ``parameters()`` returning nodes with ``.data`` and ``.grad``, so the
-Tensor engine can bring its own layer class without touching them: `_layer_class` picks the
-layer implementation by ``engine``, and an MLP needs of a layer only ``forward``,
-``parameters``, ``_slots`` (named state), ``_relabel`` and the ``nin``/``nout``/``activation``
-attributes.
+computes ``act(b + w0*x0 + w1*x1 + ...)`` and a layer is a list of neurons.
+
+A model on ``engine="tensor"`` holds one `autograd.Tensor` per weight matrix and bias: a
+`TensorLayer` computes ``act(x @ W + b)`` on a whole ``(n, nin)`` batch at once (``W`` is
+``(nin, nout)``, so the matmul needs no transpose), and an MLP returns an ``(n, nout)``
+Tensor. An input array is used as a constant (it gets no gradient).
+
+Losses, optimizers and `nn.fit` only rely on ``parameters()`` returning nodes with ``.data``
+and ``.grad`` (floats for Values, arrays for Tensors). `_layer_class` picks the layer class by
+``engine``; an MLP needs of a layer only ``forward``, ``parameters``, ``_slots`` (named
+state), ``_relabel`` and the ``nin``/``nout``/``activation`` attributes.
+
+Both engines give the same model for the same ``seed``: the same draws (below), the same
+``state_dict`` keys and shapes (PyTorch's layout, ``weight`` is ``(nout, nin)``; the tensor
+layer stores its transpose), so a state dict or file saved on one engine loads on the other::
+
+    value = MLP(2, [3, 1], seed=0)
+    tensor = MLP(2, [3, 1], seed=0, engine="tensor")
+    tensor.load_state_dict(value.state_dict())   # the same weights, the same outputs
 
 Initialisation (reproducible with ``seed``): a layer draws its whole weight matrix at once,
 ``rng.uniform(-limit, limit, size=(nout, nin))`` from ``numpy.random.default_rng(seed)``, so the
@@ -25,8 +38,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-import autograd
-from autograd import Value, no_grad
+from autograd import Tensor, Value, no_grad
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", None)
 INITS = ("glorot_uniform", "he_uniform", "uniform")
@@ -58,6 +70,60 @@ def _check_size(name: str, n: object) -> int:
     return int(n)
 
 
+class _Transposed:
+    """A (nin, nout) Tensor parameter seen in PyTorch's (nout, nin) layout, for named state.
+
+    ``data`` and ``grad`` read as transposes (views); setting ``data`` stores the transpose
+    as a new C-ordered array, the layout ``x @ W`` wants.
+    """
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Tensor) -> None:
+        self.node = node
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.node.data.T
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        self.node.data = np.ascontiguousarray(np.asarray(value, dtype=np.float64).T)
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        return None if self.node.grad is None else self.node.grad.T
+
+
+def _is_array_slot(params: list) -> bool:
+    """A slot of one array parameter (tensor engine) rather than of scalar Values."""
+    return len(params) == 1 and isinstance(params[0].data, np.ndarray)
+
+
+def _slot_data(shape: tuple, params: list) -> np.ndarray:
+    """A slot's values as a new float64 array of ``shape``."""
+    if _is_array_slot(params):
+        return np.array(params[0].data, dtype=np.float64).reshape(shape)
+    return np.array([p.data for p in params], dtype=np.float64).reshape(shape)
+
+
+def _slot_grad(shape: tuple, params: list) -> np.ndarray | None:
+    """A slot's gradients as an array of ``shape``; None if no backward pass reached it."""
+    if _is_array_slot(params):
+        g = params[0].grad
+        return None if g is None else np.array(g, dtype=np.float64).reshape(shape)
+    return np.array([p.grad for p in params], dtype=np.float64).reshape(shape)
+
+
+def _slot_load(params: list, array: np.ndarray) -> None:
+    """Copy ``array`` (already the slot's shape) into the slot's parameters."""
+    if _is_array_slot(params):
+        params[0].data = array.copy()
+    else:
+        for p, x in zip(params, array.ravel().tolist()):
+            p.data = x
+
+
 class _Table(str):
     """A str whose repr is itself, so ``model.summary()`` at a prompt shows the table."""
 
@@ -82,6 +148,8 @@ class Module:
     1
     """
 
+    engine = "value"  # which node type the module computes with ("value" or "tensor")
+
     def parameters(self) -> list:
         """Every trainable node, in a fixed order (optimizers keep state aligned with it)."""
         return []
@@ -96,9 +164,11 @@ class Module:
         return sum(int(np.size(p.data)) for p in self.parameters())
 
     def _slots(self) -> dict[str, tuple[tuple[int, ...], list]]:
-        """Named state: ``name -> (shape, scalar parameters in C order)``.
+        """Named state: ``name -> (shape, parameters)``.
 
-        The default names each parameter by its index in ``parameters()``.
+        ``parameters`` is either the scalar Values of the entry in C order, or one node whose
+        ``.data`` is the whole array of ``shape`` (the tensor engine). The default names each
+        parameter by its index in ``parameters()``.
         """
         return {str(i): ((), [p]) for i, p in enumerate(self.parameters())}
 
@@ -108,10 +178,7 @@ class Module:
         >>> Layer(2, 1, seed=0).state_dict()["weight"].shape
         (1, 2)
         """
-        return {
-            name: np.array([p.data for p in params], dtype=np.float64).reshape(shape)
-            for name, (shape, params) in self._slots().items()
-        }
+        return {name: _slot_data(shape, params) for name, (shape, params) in self._slots().items()}
 
     def load_state_dict(self, state: dict) -> None:
         """Copy arrays into the parameters; missing, unexpected or misshapen entries raise.
@@ -143,8 +210,7 @@ class Module:
                 )
             arrays[name] = arr
         for name, (_, params) in slots.items():
-            for p, x in zip(params, arrays[name].ravel().tolist()):
-                p.data = x
+            _slot_load(params, arrays[name])
 
     def _rows(self) -> list[tuple[str, str, int]]:
         """Rows for ``summary()``: (name, output shape, parameter count)."""
@@ -178,6 +244,9 @@ class Module:
             X = X[None, :]
         if X.ndim != 2:
             raise ValueError(f"predict expects an (n, nin) array, got shape {X.shape}")
+        if self.engine == "tensor":  # the whole batch in one pass
+            with no_grad():
+                return self(X).data.reshape(len(X), -1)
         out = []
         with no_grad():
             for row in X.tolist():
@@ -324,14 +393,106 @@ class Layer(Module):
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
 
 
+class TensorLayer(Module):
+    """A fully connected layer on ``engine="tensor"``: ``activation(x @ W + b)`` on a batch.
+
+    ``W`` is a ``(nin, nout)`` Tensor and ``b`` a ``(nout,)`` Tensor. Called on an
+    ``(n, nin)`` array or Tensor it returns an ``(n, nout)`` Tensor (a ``(nin,)`` input gives
+    ``(nout,)``). Initialisation draws exactly what `Layer` draws, so the same ``seed`` gives
+    the same weights on both engines; ``state_dict()["weight"]`` is ``W`` transposed, PyTorch's
+    ``(nout, nin)``.
+
+    >>> layer = TensorLayer(2, 3, activation="sigmoid", seed=0)
+    >>> layer(np.array([[1.0, 0.0], [0.0, 1.0]])).shape, layer.num_parameters()
+    ((2, 3), 9)
+    """
+
+    engine = "tensor"
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | None = "tanh",
+        *,
+        init: str = "glorot_uniform",
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        _check_activation(activation)
+        self.nin = _check_size("nin", nin)
+        self.nout = _check_size("nout", nout)
+        self.activation = activation
+        self.init = init
+        limit = _init_limit(init, self.nin, self.nout)
+        # The (nout, nin) draw of Layer, stored transposed (C-ordered) for x @ W.
+        draws = np.random.default_rng(seed).uniform(-limit, limit, size=(self.nout, self.nin))
+        self.W = Tensor(draws.T)
+        self.b = Tensor(np.zeros(self.nout))
+        self._act = activation
+        self._relabel("")
+
+    def _relabel(self, prefix: str) -> None:
+        # W0, b0 for layer 0 of an MLP (W, b alone), so a drawn graph says which is which.
+        name = prefix.rstrip(".")
+        self.W.label = f"W{name}"
+        self.b.label = f"b{name}"
+
+    def forward(self, x) -> Tensor:
+        """``activation(x @ W + b)`` for an ``(n, nin)`` array or Tensor ``x``."""
+        if not isinstance(x, Tensor):
+            if isinstance(x, Value) or (
+                isinstance(x, (list, tuple)) and any(isinstance(v, Value) for v in x)
+            ):
+                raise TypeError("TensorLayer: cannot take Values; use engine='value' for them")
+            x = np.asarray(x, dtype=np.float64)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.nin:
+            raise ValueError(
+                f"TensorLayer expects an (n, {self.nin}) input, got shape {tuple(x.shape)}"
+            )
+        out = x @ self.W + self.b
+        act = self._act
+        if act is None:
+            return out
+        return out.tanh() if act == "tanh" else out.sigmoid() if act == "sigmoid" else out.relu()
+
+    __call__ = forward
+
+    def parameters(self) -> list[Tensor]:
+        return [self.W, self.b]
+
+    def _slots(self):
+        return {
+            "weight": ((self.nout, self.nin), [_Transposed(self.W)]),
+            "bias": ((self.nout,), [self.b]),
+        }
+
+    def _rows(self):
+        return [
+            (
+                f"TensorLayer ({self.activation or 'linear'})",
+                f"(n, {self.nout})",
+                self.num_parameters(),
+            )
+        ]
+
+    def _config(self) -> dict:
+        return {
+            "class": "TensorLayer",
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": self.activation,
+        }
+
+    def __repr__(self) -> str:
+        return f"TensorLayer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
 def _layer_class(engine: str) -> type:
     """The layer implementation for ``engine``: the only engine-specific part of an MLP."""
     if engine == "value":
         return Layer
     if engine == "tensor":
-        if not hasattr(autograd, "Tensor"):
-            raise NotImplementedError("engine='tensor' arrives with autograd.Tensor")
-        raise NotImplementedError("engine='tensor' is not implemented in nn yet")
+        return TensorLayer
     raise ValueError(f"unknown engine {engine!r}: expected 'value' or 'tensor'")
 
 
@@ -340,13 +501,16 @@ class MLP(Module):
 
     Hidden layers use ``activation``, the last one ``output_activation`` (None: linear, as
     micrograd). On ``engine="value"`` the model takes ``nin`` numbers or Values and returns a
-    Value when the last layer has one unit, else a list of Values.
+    Value when the last layer has one unit, else a list of Values. On ``engine="tensor"`` it
+    takes an ``(n, nin)`` array or Tensor and returns an ``(n, nout)`` Tensor.
 
     >>> model = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
     >>> model.num_parameters()
     13
     >>> 0.0 < model([0.0, 1.0]).data < 1.0
     True
+    >>> MLP(2, [3, 1], seed=0, engine="tensor")(np.zeros((4, 2))).shape
+    (4, 1)
     """
 
     def __init__(
@@ -389,13 +553,13 @@ class MLP(Module):
         for l, layer in enumerate(self.layers):
             layer._relabel(f"{l}.")
 
-    def __call__(self, x: Sequence):
+    def __call__(self, x):
         for layer in self.layers:
             x = layer.forward(x)
         # Values: a lone Value for one output, as micrograd. (Tensors stay (n, nout).)
         return x[0] if self.engine == "value" and len(x) == 1 else x
 
-    def parameters(self) -> list[Value]:
+    def parameters(self) -> list:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def _slots(self):
@@ -409,7 +573,7 @@ class MLP(Module):
         return [
             (
                 f"layers.{i} ({layer.activation or 'linear'})",
-                f"({layer.nout},)",
+                f"(n, {layer.nout})" if self.engine == "tensor" else f"({layer.nout},)",
                 layer.num_parameters(),
             )
             for i, layer in enumerate(self.layers)
@@ -427,7 +591,8 @@ class MLP(Module):
         }
 
     def __repr__(self) -> str:
+        engine = "" if self.engine == "value" else f", engine={self.engine!r}"
         return (
             f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
-            f"output_activation={self.output_activation!r})"
+            f"output_activation={self.output_activation!r}{engine})"
         )

@@ -1,14 +1,19 @@
 """Optimizers with PyTorch's update rules (torch.optim.SGD and torch.optim.Adam, defaults).
 
-They update ``p.data`` from ``p.grad`` in place with plain arithmetic, keeping per-parameter
-state in lists aligned with the parameter list. The same code serves Values (floats) and
-Tensors (numpy arrays): only ``+ - * / **`` are used on data and state, and a parameter whose
-grad is None (a Tensor no backward pass reached) is skipped, as PyTorch skips it.
+They update ``p.data`` from ``p.grad`` with plain arithmetic, keeping per-parameter state in
+lists aligned with the parameter list. The same code serves Values (floats) and Tensors
+(numpy arrays): updates are written as augmented assignments (``p.data -= ...``), which
+rebind a float and update an array in place, so a Tensor parameter keeps its array and the
+state buffers are allocated once, on the first step; only numpy's temporaries for the
+right-hand sides are allocated per step. A parameter whose grad is None (a Tensor no backward
+pass reached) is skipped, as PyTorch skips it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+import numpy as np
 
 
 def _param_list(params: Iterable, name: str) -> list:
@@ -84,7 +89,7 @@ class SGD(Optimizer):
         if not mu and not wd:  # plain SGD, micrograd's update: the common case, kept tight
             for p in self.params:
                 if p.grad is not None:
-                    p.data = p.data - lr * p.grad
+                    p.data -= lr * p.grad  # in place for arrays
             return
         bufs = self.buffers
         for i, p in enumerate(self.params):
@@ -94,10 +99,16 @@ class SGD(Optimizer):
             if wd:
                 g = g + wd * p.data
             if mu:
-                buf = g if bufs[i] is None else mu * bufs[i] + g
-                bufs[i] = buf
+                buf = bufs[i]
+                if buf is None:
+                    # A copy: the buffer is updated in place and must not alias p.grad.
+                    buf = bufs[i] = g.copy() if isinstance(g, np.ndarray) else g
+                else:
+                    buf *= mu
+                    buf += g
+                    bufs[i] = buf  # a float was rebound, an array is unchanged
                 g = g + mu * buf if self.nesterov else buf
-            p.data = p.data - lr * g
+            p.data -= lr * g
 
 
 class Adam(Optimizer):
@@ -151,9 +162,14 @@ class Adam(Optimizer):
             if wd:
                 g = g + wd * p.data
             t = self.steps[i] = self.steps[i] + 1
+            if t == 1 and isinstance(g, np.ndarray):
+                self.m[i], self.v[i] = np.zeros_like(g), np.zeros_like(g)  # updated in place
             # m moves towards g (torch's lerp_), v is the running mean of g squared.
-            m = self.m[i] = self.m[i] + (1.0 - b1) * (g - self.m[i])
-            v = self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
+            m, v = self.m[i], self.v[i]
+            m += (1.0 - b1) * (g - m)
+            v *= b2
+            v += (1.0 - b2) * g * g
+            self.m[i], self.v[i] = m, v  # floats were rebound; arrays are the same objects
             step_size = lr / (1.0 - b1**t)
             denom = v**0.5 / (1.0 - b2**t) ** 0.5 + eps
-            p.data = p.data - step_size * m / denom
+            p.data -= step_size * m / denom

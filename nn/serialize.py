@@ -1,7 +1,8 @@
 """`save` and `load`: a model's configuration and weights as JSON or .npz, never pickle.
 
 Both formats hold the same two things: the configuration (``{"class": "MLP", "nin": 2, ...}``)
-and the state dict (``"layers.0.weight"`` -> array). JSON stores
+and the state dict (``"layers.0.weight"`` -> array, the same keys and shapes on both
+engines: a state saved from a value model loads into a tensor model and back). JSON stores
 ``{"format": "tracegrad.nn", "version": 1, "config": {...}, "state": {name: nested lists}}``;
 .npz stores each array under its name plus the JSON text of the header under ``__config__``,
 read back with ``allow_pickle=False``. Anything malformed or inconsistent raises ValueError
@@ -16,10 +17,10 @@ import zipfile
 
 import numpy as np
 
-from .module import MLP, Layer, Module, Neuron
+from .module import MLP, Layer, Module, Neuron, TensorLayer
 
 FORMAT, VERSION = "tracegrad.nn", 1
-_CLASSES = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
+_CLASSES = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron, "TensorLayer": TensorLayer}
 
 
 def _suffix(path) -> str:
@@ -40,7 +41,9 @@ def save(model: Module, path: str | os.PathLike) -> None:
     """
     suffix = _suffix(path)
     if not hasattr(model, "_config"):
-        raise ValueError(f"cannot save a {type(model).__name__}: only Neuron, Layer and MLP")
+        raise ValueError(
+            f"cannot save a {type(model).__name__}: only Neuron, Layer, TensorLayer and MLP"
+        )
     header = {"format": FORMAT, "version": VERSION, "config": model._config()}
     state = model.state_dict()
     if suffix == ".json":

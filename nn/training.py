@@ -19,6 +19,10 @@ several outputs. A callable
 metric ``f(y_true, y_pred) -> float`` gets numpy arrays and is reported under its
 ``__name__``. As in Keras, an epoch's loss and metrics are averaged over its batches, each
 computed before that batch's update.
+
+On ``engine="tensor"`` a batch is one forward pass over the ``(batch, nin)`` rows, the
+predictions one ``(batch, nout)`` Tensor (what a callable loss then gets); everything else
+is the same loop.
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ def _resolve_metrics(metrics, loss_fn, nout: int, y: np.ndarray) -> dict:
 
 
 def _prepare(model, X, y, loss) -> tuple:
-    """Check and convert the data: (rows as lists, targets array, loss fn, nout)."""
+    """Check and convert the data: (X as a float array, targets array, loss fn, nout)."""
     loss_fn = L.get(loss)
     try:
         X = np.asarray(X, dtype=np.float64)
@@ -143,7 +147,7 @@ def _prepare(model, X, y, loss) -> tuple:
         bad = y[(y != np.round(y)) | (y < 0) | (y >= nout)]
         if bad.size:
             raise ValueError(f"label {float(bad[0])!r} is not a class index in [0, {nout})")
-        return X.tolist(), y.astype(np.int64), loss_fn, nout
+        return X, y.astype(np.int64), loss_fn, nout
 
     if y.ndim == 1:
         y = y.reshape(n, 1)
@@ -159,7 +163,7 @@ def _prepare(model, X, y, loss) -> tuple:
     if loss_fn is L.hinge and not np.isin(y, (-1.0, 1.0)).all():
         bad = float(y[~np.isin(y, (-1.0, 1.0))][0])
         raise ValueError(f"hinge needs labels -1 or +1, got {bad!r}")
-    return X.tolist(), (y.reshape(n) if nout == 1 else y), loss_fn, nout
+    return X, (y.reshape(n) if nout == 1 else y), loss_fn, nout
 
 
 def _positive_int(name: str, x) -> int:
@@ -230,9 +234,9 @@ def fit(
     >>> len(h.history["loss"]), sorted(h.history)
     (3, ['accuracy', 'loss'])
     """
-    if getattr(model, "engine", "value") != "value":
-        raise NotImplementedError("nn.fit on engine='tensor' arrives with autograd.Tensor")
-    rows, Y, loss_fn, nout = _prepare(model, X, y, loss)
+    X, Y, loss_fn, nout = _prepare(model, X, y, loss)
+    on_tensors = getattr(model, "engine", "value") == "tensor"
+    rows = X if on_tensors else X.tolist()  # Values read plain floats fastest
     epochs = _positive_int("epochs", epochs)
     n = len(rows)
     batch_size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
@@ -254,7 +258,7 @@ def fit(
         if hasattr(cb, "set_model"):
             cb.set_model(model)
         if hasattr(cb, "set_data"):
-            cb.set_data(np.asarray(X, dtype=np.float64), Y)
+            cb.set_data(X, Y)
     bar = None
     if verbose == 1:
         from tqdm import tqdm  # the text bar: works in terminals and notebooks alike
@@ -270,13 +274,17 @@ def fit(
                 idx = order[start : start + batch_size]
                 with _collector_paused():
                     optimizer.zero_grad()
-                    preds = [model(rows[i]) for i in idx]
+                    if on_tensors:
+                        preds = model(rows[idx])
+                        # Predictions as they were before this batch's update (as Keras).
+                        outputs[start : start + len(idx)] = preds.data.reshape(len(idx), nout)
+                    else:
+                        preds = [model(rows[i]) for i in idx]
+                        outputs[start : start + len(idx)] = [_output_data(p) for p in preds]
                     value = loss_fn(preds, Y[idx])
                     value.backward()
                     optimizer.step()
-                    # Predictions as they were before this batch's update (Keras reports those).
-                    outputs[start : start + len(idx)] = [_output_data(p) for p in preds]
-                    batch_loss = value.data
+                    batch_loss = float(value.data)
                     del preds, value  # the graph is acyclic: refcounting frees it right here
                 total += batch_loss * len(idx)
                 _call(callbacks, "on_batch_end", b, {"loss": batch_loss})
@@ -308,14 +316,18 @@ def evaluate(model, X, y, loss, metrics=("accuracy",)) -> dict[str, float]:
     >>> sorted(evaluate(model, X, y, "binary_crossentropy"))
     ['accuracy', 'loss']
     """
-    if getattr(model, "engine", "value") != "value":
-        raise NotImplementedError("nn.evaluate on engine='tensor' arrives with autograd.Tensor")
-    rows, Y, loss_fn, nout = _prepare(model, X, y, loss)
+    X, Y, loss_fn, nout = _prepare(model, X, y, loss)
     metric_fns = _resolve_metrics(metrics, loss_fn, nout, Y)
+    n = len(X)
     with no_grad():
-        preds = [model(r) for r in rows]
+        if getattr(model, "engine", "value") == "tensor":
+            preds = model(X)
+            outputs = preds.data.reshape(n, nout)
+        else:
+            preds = [model(r) for r in X.tolist()]
+            outputs = np.array([_output_data(p) for p in preds], dtype=np.float64)
+            outputs = outputs.reshape(n, nout)
         logs = {"loss": float(loss_fn(preds, Y).data)}
-    outputs = np.array([_output_data(p) for p in preds], dtype=np.float64).reshape(len(rows), nout)
     for name, fn in metric_fns.items():
         logs[name] = float(fn(Y, outputs))
     return logs

@@ -162,9 +162,9 @@ def test_bad_constructor_arguments(kwargs, match):
         nn.MLP(**kwargs)
 
 
-def test_tensor_engine_not_yet_available():
-    with pytest.raises(NotImplementedError, match="engine='tensor'"):
-        nn.MLP(2, [3, 1], engine="tensor")
+def test_tensor_engine_builds_tensor_layers():
+    model = nn.MLP(2, [3, 1], engine="tensor")
+    assert [type(layer) for layer in model.layers] == [nn.TensorLayer, nn.TensorLayer]
 
 
 # --- gradients, state -------------------------------------------------------------------
