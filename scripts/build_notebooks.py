@@ -1075,20 +1075,19 @@ PROPERTY = [
 
 # --- 05: from scalars to tensors ----------------------------------------------------------
 
-# nn's engine="tensor" is not wired yet (nn.MLP(..., engine="tensor") raises
-# NotImplementedError), so this notebook builds the tensor MLP from autograd.Tensor ops.
 TENSORS = [
     md(
         """
         # From scalars to tensors
 
         In this notebook you will learn what changes, and what does not, when the same
-        network runs on `Tensor`s instead of scalar `Value`s: the XOR MLP of notebook 03,
-        written with a handful of array operations, gives the same numbers from a graph of a
-        dozen array nodes instead of hundreds of scalar ones. Then you will train a bigger
-        MLP on handwritten digits with a progress bar, log the run for TensorBoard, look at
-        the weights' histograms before and after training, and measure how much faster the
-        tensor engine is.
+        network runs on `Tensor`s instead of scalar `Value`s. `nn.MLP(..., engine="tensor")`
+        is the XOR MLP of notebook 03 computed with a handful of array operations: it gives
+        the same numbers, loss by loss, from a graph of a dozen array nodes instead of
+        hundreds of scalar ones. Then you will train a bigger MLP on handwritten digits with
+        `nn.fit` and its progress bar, log the run for TensorBoard, look at the weights'
+        histograms before and after training, and measure how much faster the tensor engine
+        is.
         """
     ),
     code(
@@ -1101,11 +1100,9 @@ TENSORS = [
 
         import matplotlib.pyplot as plt
         import numpy as np
-        from tqdm import tqdm
 
         import nn
         import viz
-        from autograd import Tensor, no_grad
         """
     ),
     md(
@@ -1113,94 +1110,39 @@ TENSORS = [
         ## 1. The same MLP, two engines
 
         A scalar model builds a graph of `Value`s: one node per multiplication, per addition,
-        per sample. On `Tensor`s the whole batch is one `(n, 2)` array and a layer is three
-        array operations: a matrix product, a broadcast bias, an elementwise activation.
-        `nn.MLP`'s `engine="tensor"` is not wired yet in this version, so we write the
-        tensor MLP ourselves, with the weights laid out as `nn`'s `state_dict()` has them
-        (`weight` is `(out, in)`, as in PyTorch):
-        """
-    ),
-    code(
-        """
-        class TensorMLP(nn.Module):
-            \"\"\"An MLP on autograd.Tensor: each layer is act(x @ W.T + b).\"\"\"
-
-            def __init__(self, state, activation, output_activation):
-                names = sorted({key.rsplit(".", 1)[0] for key in state})
-                self.weights = [Tensor(state[f"{n}.weight"], label=f"W{i}")
-                                for i, n in enumerate(names)]
-                self.biases = [Tensor(state[f"{n}.bias"], label=f"b{i}")
-                               for i, n in enumerate(names)]
-                self.activation, self.output_activation = activation, output_activation
-
-            def __call__(self, X):
-                h = X if isinstance(X, Tensor) else Tensor(X, label="X")
-                last = len(self.weights) - 1
-                for i, (W, b) in enumerate(zip(self.weights, self.biases)):
-                    h = h @ W.T + b
-                    act = self.output_activation if i == last else self.activation
-                    if act is not None:
-                        h = getattr(h, act)()
-                return h
-
-            def parameters(self):
-                return [p for pair in zip(self.weights, self.biases) for p in pair]
-
-            def state_dict(self):
-                return {f"layers.{i}.{kind}": p.data.copy()
-                        for i, (W, b) in enumerate(zip(self.weights, self.biases))
-                        for kind, p in (("weight", W), ("bias", b))}
-
-
-        def bce(p, y):
-            y = y.reshape(p.shape)
-            return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
-        """
-    ),
-    md(
-        """
-        Both models start from the same weights (the scalar model's, seed 0) and are
-        trained with the same recipe: SGD with learning rate 0.5 on the binary
-        cross-entropy of all four points, 1000 steps. Same maths, so the same losses, step
-        by step, up to float rounding:
+        per sample. On `engine="tensor"` the whole batch is one `(n, 2)` array and a layer is
+        three array operations: a matrix product `x @ W`, a broadcast bias `+ b`, an
+        elementwise activation. The same `seed` draws the same weights on both engines, so
+        the two models below start equal, and `nn.fit` trains them with the same recipe:
+        SGD with learning rate 0.5 on the binary cross-entropy of all four points, 1000
+        epochs. Same maths, so the same losses, epoch by epoch, up to float rounding:
         """
     ),
     code(
         """
         X, y = nn.datasets.xor()
-        scalar_model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid",
-                              seed=0)
-        tensor_model = TensorMLP(scalar_model.state_dict(), "sigmoid", "sigmoid")
+        histories, models = {}, {}
+        for engine in ("value", "tensor"):
+            model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid",
+                           seed=0, engine=engine)
+            histories[engine] = nn.fit(
+                model, X, y, loss="binary_crossentropy",
+                optimizer=nn.SGD(model.parameters(), lr=0.5),
+                epochs=1000, batch_size=4, seed=0, verbose=0,
+            ).history["loss"]
+            models[engine] = model
+            print(f"{engine:6}: final loss {histories[engine][-1]:.6f}, "
+                  f"predictions {model.predict(X).ravel().round(3)}")
 
-        scalar_losses = nn.fit(
-            scalar_model, X, y, loss="binary_crossentropy",
-            optimizer=nn.SGD(scalar_model.parameters(), lr=0.5),
-            epochs=1000, batch_size=4, seed=0, verbose=0,
-        ).history["loss"]
-
-        optimizer = nn.SGD(tensor_model.parameters(), lr=0.5)
-        tensor_losses = []
-        for step in range(1000):
-            optimizer.zero_grad()
-            loss = bce(tensor_model(X), y)
-            loss.backward()
-            optimizer.step()
-            tensor_losses.append(float(loss.data))
-
-        with no_grad():
-            tensor_predictions = tensor_model(X).data.ravel()
-        print(f"Value:  final loss {scalar_losses[-1]:.6f}, "
-              f"predictions {scalar_model.predict(X).ravel().round(3)}")
-        print(f"Tensor: final loss {tensor_losses[-1]:.6f}, "
-              f"predictions {tensor_predictions.round(3)}")
-        assert np.allclose(scalar_losses, tensor_losses, rtol=1e-9, atol=1e-12)
+        assert np.allclose(histories["value"], histories["tensor"], rtol=1e-9, atol=1e-12)
         print("the two engines agree on all 1000 losses")
+        print(models["tensor"].summary())
         """
     ),
     md(
         """
         Here is the tensor graph of the loss for the whole batch of four. Edges now carry
-        the *shape* of the gradient flowing along them; `X @ W.T + b` broadcasts the bias
+        the *shape* of the gradient flowing along them; `x @ W0 + b0` broadcasts the bias
         over the batch, and the backward pass sums its gradient back to the bias's shape.
         The scalar graph of the same loss has a node for every one of those numbers
         (notebook 03 drew it for a single input).
@@ -1208,7 +1150,8 @@ TENSORS = [
     ),
     code(
         """
-        loss = bce(tensor_model(X), y)
+        tensor_model = models["tensor"]
+        loss = nn.losses.bce(tensor_model(X), y)
         loss.label = "loss"
         tensor_model.zero_grad()
         loss.backward()
@@ -1219,94 +1162,85 @@ TENSORS = [
         """
         ## 2. Handwritten digits
 
-        scikit-learn's digits: 1797 images of 8 × 8 pixels, each a digit from 0 to 9. We
-        hold 297 of them out for testing and train a 64-32-10 MLP with relu hidden units on
-        the rest: Adam with learning rate 0.01, cross-entropy on the ten logits
-        (`log_softmax`, then the log-probability of the right class), batches of 64, with a
-        tqdm progress bar over the epochs.
+        scikit-learn's digits: 1797 images of 8 × 8 pixels, each a digit from 0 to 9
+        (`nn.datasets.digits()`; without scikit-learn we fall back to two moons). We hold
+        297 of them out for testing and train a 64-32-10 MLP with relu hidden units on the
+        rest: Adam with learning rate 0.01, cross-entropy on the ten logits, batches of 64,
+        15 epochs. `verbose=1` shows tqdm's progress bar with the running loss and
+        accuracy.
         """
     ),
     code(
         """
-        from sklearn.datasets import load_digits
-
-        digits = load_digits()
-        images = digits.images / 16.0  # pixels in [0, 1]
-        order = np.random.default_rng(0).permutation(len(images))
+        try:
+            X_all, y_all = nn.datasets.digits()
+            X_all = X_all / 16.0  # pixels in [0, 1]
+            images = True
+        except ImportError:  # no scikit-learn: the same story on two moons
+            X_all, y_all = nn.datasets.moons(1797, noise=0.2, seed=0)
+            images = False
+        order = np.random.default_rng(0).permutation(len(X_all))
         train, test = order[:1500], order[1500:]
-        X_train, y_train = images[train].reshape(-1, 64), digits.target[train]
-        X_test, y_test = images[test].reshape(-1, 64), digits.target[test]
+        X_train, y_train = X_all[train], y_all[train]
+        X_test, y_test = X_all[test], y_all[test]
+        nin, classes = X_all.shape[1], int(y_all.max()) + 1
 
-        fig, axes = plt.subplots(1, 10, figsize=(10, 1.4))
-        for ax, image, label in zip(axes, images[train][:10], y_train[:10]):
-            ax.imshow(image, cmap="gray_r")
-            ax.set_title(str(label))
-            ax.axis("off")
+        if images:
+            fig, axes = plt.subplots(1, 10, figsize=(10, 1.4))
+            for ax, image, label in zip(axes, X_train[:10], y_train[:10]):
+                ax.imshow(image.reshape(8, 8), cmap="gray_r")
+                ax.set_title(str(label))
+                ax.axis("off")
         """
     ),
     md(
         """
-        The run is logged for TensorBoard: per epoch the loss and accuracy as scalars and
-        histograms of every weight and bias, written with tensorboardX (which
-        `nn.callbacks.TensorBoard` also uses).
+        The run is logged for TensorBoard by `nn.callbacks.TensorBoard`: per epoch the loss
+        and accuracy as scalars, and histograms of every weight, bias, gradient and layer
+        activation.
         """
     ),
     code(
         """
-        from tensorboardX import SummaryWriter
-
-
-        def cross_entropy(logits, labels):
-            return -logits.log_softmax(axis=-1)[np.arange(len(labels)), labels].mean()
-
-
         log_dir = Path(tempfile.gettempdir()) / "tracegrad-runs" / "digits"
         shutil.rmtree(log_dir, ignore_errors=True)  # a fresh run each time
 
-        init = nn.MLP(64, [32, 10], activation="relu", init="he_uniform", seed=0)
-        model = TensorMLP(init.state_dict(), "relu", None)
+        model = nn.MLP(nin, [32, classes], activation="relu", init="he_uniform", seed=0,
+                       engine="tensor")
         initial = model.state_dict()
-        optimizer = nn.Adam(model.parameters(), lr=0.01)
-        rng = np.random.default_rng(0)
-        history = {"loss": [], "accuracy": []}
-
-        with SummaryWriter(str(log_dir)) as writer:
-            for epoch in tqdm(range(15), desc="fit", unit="epoch"):
-                shuffled = rng.permutation(len(X_train))
-                total, correct = 0.0, 0
-                for start in range(0, len(shuffled), 64):
-                    batch = shuffled[start : start + 64]
-                    optimizer.zero_grad()
-                    logits = model(X_train[batch])
-                    loss = cross_entropy(logits, y_train[batch])
-                    loss.backward()
-                    optimizer.step()
-                    total += float(loss.data) * len(batch)
-                    correct += int((logits.data.argmax(axis=1) == y_train[batch]).sum())
-                history["loss"].append(total / len(X_train))
-                history["accuracy"].append(correct / len(X_train))
-                for key, values in history.items():
-                    writer.add_scalar(key, values[-1], epoch)
-                for name, array in model.state_dict().items():
-                    writer.add_histogram(name, array, epoch)
-
-        with no_grad():
-            logits = model(X_test)
-            test_loss = float(cross_entropy(logits, y_test).data)
-        guesses = logits.data.argmax(axis=1)
-        test_accuracy = float(np.mean(guesses == y_test))
-        print(f"test loss {test_loss:.3f}, test accuracy {test_accuracy:.3f}")
-        assert test_accuracy > 0.9
+        history = nn.fit(
+            model, X_train, y_train, loss="sparse_categorical_crossentropy",
+            optimizer=nn.Adam(model.parameters(), lr=0.01),
+            epochs=15, batch_size=64, seed=0, verbose=1,
+            callbacks=[nn.callbacks.TensorBoard(log_dir)],
+        )
+        test = nn.evaluate(model, X_test, y_test, "sparse_categorical_crossentropy")
+        print(f"test loss {test['loss']:.3f}, test accuracy {test['accuracy']:.3f}")
+        assert test["accuracy"] > 0.9
+        """
+    ),
+    md("The loss and accuracy per epoch, as `nn.fit`'s `History` holds them:"),
+    code(
+        """
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3))
+        left.plot(history.history["loss"])
+        left.set(title="training loss", xlabel="epoch")
+        right.plot(history.history["accuracy"])
+        right.set(title="training accuracy", xlabel="epoch")
+        fig.tight_layout()
         """
     ),
     md("Ten test digits with the network's guesses (wrong guesses in red):"),
     code(
         """
-        fig, axes = plt.subplots(1, 10, figsize=(10, 1.4))
-        for ax, image, guess, label in zip(axes, X_test, guesses, y_test):
-            ax.imshow(image.reshape(8, 8), cmap="gray_r")
-            ax.set_title(str(guess), color="k" if guess == label else "red")
-            ax.axis("off")
+        guesses = model.predict(X_test).argmax(axis=1)
+        if images:
+            fig, axes = plt.subplots(1, 10, figsize=(10, 1.4))
+            for ax, image, guess, label in zip(axes, X_test, guesses, y_test):
+                ax.imshow(image.reshape(8, 8), cmap="gray_r")
+                ax.set_title(str(guess), color="k" if guess == label else "red")
+                ax.axis("off")
+        print(f"{int((guesses != y_test).sum())} of {len(y_test)} test digits are wrong")
         """
     ),
     md(
@@ -1339,7 +1273,7 @@ TENSORS = [
         print("histograms:", sorted(tags["histograms"]))
         logged = [event.value for event in events.Scalars("loss")]
         print(f"loss per epoch, as logged: {logged[0]:.3f} ... {logged[-1]:.3f}")
-        assert np.allclose(logged, history["loss"], rtol=1e-6)
+        assert np.allclose(logged, history.history["loss"], rtol=1e-6)
         """
     ),
     md(
@@ -1371,44 +1305,29 @@ TENSORS = [
 
         The scalar engine does Python work for every multiplication; the tensor engine does
         Python work for every *array* operation and leaves the arithmetic to numpy. To see
-        the difference without waiting, we time one epoch on a small slice of the data (128
-        digits, batches of 32) with a smaller 64-16-10 network, on each: `nn.fit` on the
-        scalar `nn.MLP`, and the same loop on its `TensorMLP` twin. (The numbers depend on
-        the machine; `bench/` has careful measurements.)
+        the difference without waiting, we time one epoch of `nn.fit` on a small slice of
+        the data (128 samples, batches of 32) with a smaller 16-unit hidden layer, on each
+        engine, from the same weights. (The numbers depend on the machine; `bench/` has
+        careful measurements.)
         """
     ),
     code(
         """
-        def scalar_epoch():
-            model = nn.MLP(64, [16, 10], activation="relu", seed=0)
-            nn.fit(model, X_train[:128], y_train[:128], loss="sparse_categorical_crossentropy",
-                   optimizer=nn.SGD(model.parameters(), lr=0.1), epochs=1, batch_size=32,
-                   shuffle=False, verbose=0)
-
-
-        def tensor_epoch():
-            model = TensorMLP(nn.MLP(64, [16, 10], activation="relu", seed=0).state_dict(),
-                              "relu", None)
-            optimizer = nn.SGD(model.parameters(), lr=0.1)
-            for start in range(0, 128, 32):
-                optimizer.zero_grad()
-                loss = cross_entropy(model(X_train[start : start + 32]),
-                                     y_train[start : start + 32])
-                loss.backward()
-                optimizer.step()
-
-
-        def best_time(fn, repeats):
+        def epoch_seconds(engine, repeats):
             times = []
             for _ in range(repeats):
+                model = nn.MLP(nin, [16, classes], activation="relu", seed=0, engine=engine)
                 start = time.perf_counter()
-                fn()
+                nn.fit(model, X_train[:128], y_train[:128],
+                       loss="sparse_categorical_crossentropy",
+                       optimizer=nn.SGD(model.parameters(), lr=0.1), epochs=1, batch_size=32,
+                       shuffle=False, verbose=0)
                 times.append(time.perf_counter() - start)
             return min(times)
 
 
-        scalar_time = best_time(scalar_epoch, repeats=1)
-        tensor_time = best_time(tensor_epoch, repeats=5)
+        scalar_time = epoch_seconds("value", repeats=1)
+        tensor_time = epoch_seconds("tensor", repeats=5)
         print(f"Value:  {scalar_time * 1000:8.1f} ms per epoch")
         print(f"Tensor: {tensor_time * 1000:8.1f} ms per epoch")
         print(f"the tensor engine is about {scalar_time / tensor_time:.0f}x faster here")
