@@ -8,7 +8,9 @@ cross-entropy, minibatches of 64 in a fixed per-epoch shuffle, plain SGD with lr
 from one Glorot-uniform initialisation (seed 0). Every implementation starts from the same
 weights and sees the same batches, in float64, so they train the same maths:
   (a) tracegrad: the MLP written with Tensor ops (``@``, ``+``, ``relu``, ``log_softmax``,
-      indexing, ``mean``), ``backward()``, then an in-place update of each ``.data``;
+      indexing, ``mean``), ``backward()``, then an in-place update of each ``.data``; and
+      the same through ``nn`` (``MLP(engine="tensor")``, ``nn.losses.cross_entropy``,
+      ``nn.SGD``), to show what the modules add;
   (b) PyTorch eager on the CPU: ``torch.nn.Linear`` layers, ``F.cross_entropy``,
       ``torch.optim.SGD``, with 1 thread and with PyTorch's default thread count;
   (c) the floor: a hand-written numpy forward and backward of the same maths (no graph).
@@ -108,6 +110,29 @@ def train_tracegrad(X, y, params, epochs):
             for p in parameters:
                 p.data -= LR * p.grad
     return [p.data for p in parameters], float(loss.data)
+
+
+def train_tracegrad_nn(X, y, params, epochs):
+    """The same training through nn: MLP(engine="tensor"), nn.losses.cross_entropy, nn.SGD."""
+    import nn
+
+    model = nn.MLP(SIZES[0], list(SIZES[1:]), activation="relu", engine="tensor")
+    model.load_state_dict(
+        {
+            "layers.0.weight": params[0].T,  # nn's state dict is PyTorch's (out, in) layout
+            "layers.0.bias": params[1],
+            "layers.1.weight": params[2].T,
+            "layers.1.bias": params[3],
+        }
+    )
+    optimizer = nn.SGD(model.parameters(), lr=LR)
+    for epoch in epochs:
+        for idx in epoch:
+            loss = nn.losses.cross_entropy(model(X[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return [p.data for p in model.parameters()], float(loss.data)
 
 
 # --- (b) PyTorch eager --------------------------------------------------------------------
@@ -212,19 +237,20 @@ def main() -> None:
     runs = [
         ("numpy forward/backward by hand (the floor)", train_numpy, None),
         ("tracegrad Tensor", train_tracegrad, None),
+        ("tracegrad nn.MLP(engine='tensor') + nn.SGD", train_tracegrad_nn, None),
         ("PyTorch eager, 1 thread", train_torch, 1),
         (f"PyTorch eager, default threads ({default_threads})", train_torch, default_threads),
     ]
     run_all(runs, X, y, params, epochs[:1], 1)  # warm-up: imports, BLAS and PyTorch start-up
     # PyTorch's idle OpenMP threads keep spinning for a while after a multi-threaded run,
     # burning CPU inside whatever runs next: that configuration is measured last, alone.
-    measured = run_all(runs[:3], X, y, params, epochs, repeats)
-    measured.update(run_all(runs[3:], X, y, params, epochs, repeats))
+    measured = run_all(runs[:4], X, y, params, epochs, repeats)
+    measured.update(run_all(runs[4:], X, y, params, epochs, repeats))
     torch.set_num_threads(default_threads)
 
     floor_wall, floor_cpu, _ = measured[runs[0][0]]
     ours_wall, ours_cpu, _ = measured[runs[1][0]]
-    torch1_wall, torch1_cpu, _ = measured[runs[2][0]]
+    torch1_wall, torch1_cpu, _ = measured[runs[3][0]]
     lines = [
         f"Produced by `python bench/bench_tensor.py` on {platform.machine()} "
         f"{platform.system()}, CPython {platform.python_version()}, numpy {np.__version__} "
