@@ -288,10 +288,80 @@ def test_load_rejects_malformed_json(tmp_path):
     with pytest.raises(ValueError, match="unknown model class"):
         nn.load(path)
     path.write_text(json.dumps(dict(good, config=dict(good["config"], nouts=[3, 2]))))
-    with pytest.raises(ValueError, match=r"layers.1.weight.*\(1, 3\).*\(2, 3\)"):
+    with pytest.raises(ValueError, match="config describes 17 parameters but the state holds 13"):
+        nn.load(path)
+    # Same count, other shapes: the state dict's own check names the entry.
+    state = dict(good["state"], **{"layers.1.weight": [[0.0], [0.0], [0.0]]})
+    path.write_text(json.dumps(dict(good, state=state)))
+    with pytest.raises(ValueError, match=r"layers.1.weight.*\(3, 1\).*\(1, 3\)"):
         nn.load(path)
     path.write_text(json.dumps({k: v for k, v in good.items() if k != "state"}))
     with pytest.raises(ValueError, match="no 'state'"):
+        nn.load(path)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[null, null, null]", "must hold numbers, got object"),
+        ("[true, false, true]", "must hold numbers, got bool"),
+        ("[NaN, 0.0, 0.0]", "NaN is not a JSON number"),
+        ("[Infinity, 0.0, 0.0]", "Infinity is not a JSON number"),
+        ('["0.5", 0.0, 0.0]', "must hold numbers"),
+        ("[[0.0], 0.0, 0.0]", "is not an array"),
+    ],
+)
+def test_load_reads_json_weights_strictly(tmp_path, text, match):
+    path = tmp_path / "m.json"
+    nn.save(nn.MLP(2, [3, 1], seed=0), path)
+    raw = path.read_text()
+    bias = json.dumps(json.loads(raw)["state"]["layers.0.bias"])
+    path.write_text(raw.replace(f'"layers.0.bias": {bias}', f'"layers.0.bias": {text}'))
+    with pytest.raises(ValueError, match=match):
+        nn.load(path)
+
+
+def test_a_doctored_config_is_refused_before_any_model_is_built(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    nn.save(nn.MLP(2, [3, 1], seed=0), path)
+    header = json.loads(path.read_text())
+    built = []
+    monkeypatch.setattr(nn.MLP, "__init__", lambda self, *a, **k: built.append(a))
+    for config, match in [
+        (dict(header["config"], nin=10**6, nouts=[10**6]), "describes 1,000,001,000,000"),
+        (dict(header["config"], nouts="31"), "nouts must be a non-empty list"),
+        (dict(header["config"], nin=True), "positive ints, got True"),
+        (dict(header["config"], nin=0), "positive ints, got 0"),
+    ]:
+        path.write_text(json.dumps(dict(header, config=config)))
+        with pytest.raises(ValueError, match=match):
+            nn.load(path)
+    assert built == []
+
+
+def test_non_finite_weights_save_as_npz_but_not_as_json(tmp_path):
+    model = nn.MLP(2, [1], seed=0)
+    model.parameters()[0].data = float("nan")  # a diverged run
+    with pytest.raises(ValueError, match="layers.0.weight as JSON: it holds nan or inf"):
+        nn.save(model, tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+    nn.save(model, tmp_path / "m.npz")
+    assert np.isnan(nn.load(tmp_path / "m.npz").state_dict()["layers.0.weight"][0, 0])
+
+
+def test_a_corrupt_compressed_npz_entry_is_a_value_error(tmp_path):
+    path = tmp_path / "m.npz"
+    with open(path, "wb") as f:
+        header = {"format": "tracegrad.nn", "version": 1}
+        header["config"] = {"class": "Neuron", "nin": 2, "activation": None}
+        np.savez_compressed(
+            f, __config__=np.array(json.dumps(header)), weight=np.zeros(2), bias=np.zeros(())
+        )
+    data = bytearray(path.read_bytes())
+    start = data.index(b"weight.npy") + len(b"weight.npy")  # the entry's compressed bytes
+    data[start + 5 : start + 25] = b"\xff" * 20
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"m\.npz"):
         nn.load(path)
 
 
