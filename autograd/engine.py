@@ -93,12 +93,18 @@ class Node:
 
     Subclasses define the slots ``data grad label _op parents local_grads`` and:
     ``_seed(grad)`` (turn the user's seed into a gradient of the node's kind),
+    ``_owned(g)`` (a leaf's first gradient as an object no other node shares: a leaf's
+    ``.grad`` is the user's, accumulated in place and updated in place by optimizers),
     ``_cleared_grad`` (what ``zero_grad`` stores), ``_is_finite(g)``, ``_constant(g)``
     (wrap a seed as a leaf for ``create_graph``) and ``_differentiable_locals()`` (the local
     gradients recomputed as nodes, for ``create_graph``).
     """
 
     __slots__ = ()
+
+    @staticmethod
+    def _owned(g: Any) -> Any:
+        return g  # immutable gradients (floats) need nothing
 
     @property
     def op(self) -> str:
@@ -143,10 +149,15 @@ class Node:
                 if check and not node._is_finite(contribution):
                     raise _anomaly(node, parent, contribution)
                 old = parent.grad
-                parent.grad = contribution if old is None else old + contribution
                 if parent.parents:
+                    parent.grad = contribution if old is None else old + contribution
                     old = pending.get(parent)
                     pending[parent] = contribution if old is None else old + contribution
+                elif old is None:  # a Tensor leaf's first gradient (a Value's starts at 0.0)
+                    parent.grad = parent._owned(contribution)
+                else:  # a leaf accumulates in place, as in PyTorch (a float just rebinds)
+                    old += contribution
+                    parent.grad = old
 
     def backward_steps(self, grad: Any = 1.0) -> Iterator[Step]:
         """The reverse pass of ``backward()``, one ``Step`` per node, in the order it visits.
@@ -178,7 +189,13 @@ class Node:
                 if _modes.anomaly and not node._is_finite(contribution):
                     raise _anomaly(node, parent, contribution)
                 old = parent.grad
-                parent.grad = contribution if old is None else old + contribution
+                if parent.parents:
+                    parent.grad = contribution if old is None else old + contribution
+                elif old is None:
+                    parent.grad = parent._owned(contribution)
+                else:
+                    old += contribution
+                    parent.grad = old
                 old = pending.get(parent)
                 pending[parent] = contribution if old is None else old + contribution
                 edges.append((parent, local, contribution))

@@ -94,7 +94,11 @@ def _evaluate(f: Callable[..., Any], argnums: Any, args: tuple, fname: str):
         value = out
     else:
         pending = _propagate(out, out._seed(1.0), create_graph=False)
-        grads = [pending.get(leaf, leaf._zeros()) for leaf in leaves]
+        # _owned: an array of the argument's shape that nothing else shares (numpy gives
+        # 0-d results as scalars, and reshape-like maps give views).
+        grads = [
+            leaf._owned(pending[leaf]) if leaf in pending else leaf._zeros() for leaf in leaves
+        ]
         value = out.data
     result = grads[0] if isinstance(argnums, int) else tuple(grads)
     return value, result

@@ -29,6 +29,7 @@ One step of softmax regression, the calls an MLP and its loss make:
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,13 @@ def _as_array(data: Any, what: str, copy: bool) -> np.ndarray:
     """``data`` as a float64 array (numbers, nested sequences and numeric arrays only)."""
     if isinstance(data, Node):
         raise TypeError(f"{what}: cannot take a {type(data).__name__} as data; use it directly")
-    array = np.asarray(data)
+    try:
+        array = np.asarray(data)
+    except ValueError:  # a ragged nested list
+        raise TypeError(
+            f"{what}: data must be a rectangular array of numbers, got a ragged "
+            f"{type(data).__name__}"
+        ) from None
     if array.dtype.kind not in "biuf":
         shown = repr(data)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -327,8 +334,10 @@ class Tensor(Node):
         return NotImplemented if a is None else _binary(T.DIV, a, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _constant(other, T.POW)
-        return NotImplemented if b is None else _binary(T.POW, self, b)
+        if other.__class__ is Tensor:
+            return _binary(T.POW, self, other)
+        b = _constant(other, T.POW_CONSTANT)  # a number exponent needs no d/db
+        return NotImplemented if b is None else _binary(T.POW_CONSTANT, self, b)
 
     def __rpow__(self, other: Any) -> Tensor:
         a = _constant(other, T.POW)
@@ -350,6 +359,12 @@ class Tensor(Node):
 
     # No __eq__ (nodes hash by identity: the reverse pass keys dicts on them) and no
     # __bool__ / __len__ (a node's truth is its existence, as the functional API assumes).
+
+    def __iter__(self):
+        """The rows along the first axis, each an indexing node (as iterating an array)."""
+        if not self.data.ndim:
+            raise TypeError("iteration over a 0-d Tensor")
+        return (self[i] for i in range(self.data.shape[0]))
 
     # --- elementwise functions ----------------------------------------------------------
 
@@ -438,14 +453,21 @@ class Tensor(Node):
         (3, 2, 4)
         """
         perm = _axes(axes)
-        if perm is None:
-            perm = tuple(range(self.data.ndim - 1, -1, -1))
-        if len(perm) != self.data.ndim:
-            raise ValueError(f"transpose: axes {perm} do not match a tensor of shape {self.shape}")
+        nd = self.data.ndim
+        if perm is None or perm == (None,):
+            perm = tuple(range(nd - 1, -1, -1))
         try:
-            perm = tuple(int(a) % self.data.ndim if self.data.ndim else int(a) for a in perm)
+            perm = tuple(operator.index(a) for a in perm)
         except TypeError:
             raise TypeError(f"transpose: axes must be ints, got {perm!r}") from None
+        if len(perm) != nd:
+            raise ValueError(f"transpose: axes {perm} do not match a tensor of shape {self.shape}")
+        for a in perm:
+            if not -nd <= a < nd:
+                raise ValueError(f"transpose: axis {a} is out of range for shape {self.shape}")
+        perm = tuple(a % nd for a in perm)
+        if len(set(perm)) != nd:
+            raise ValueError(f"transpose: axes {axes} repeat an axis")
         return _unary(T.TRANSPOSE, self, (perm,))
 
     @property
@@ -504,6 +526,8 @@ class Tensor(Node):
     def _seed(self, grad: Any) -> np.ndarray:
         if grad.__class__ is float and self.data.size == 1:  # backward() on a loss
             return np.array(grad) if self.data.ndim == 0 else np.full(self.data.shape, grad)
+        if isinstance(grad, Tensor):  # as torch's backward(gradient=tensor): its values
+            grad = grad.data
         seed = _as_array(grad, "backward: grad", copy=True)
         if seed.shape == self.data.shape:
             return seed
@@ -517,6 +541,15 @@ class Tensor(Node):
         raise ValueError(
             f"backward: grad has shape {seed.shape} but the tensor has shape {self.data.shape}"
         )
+
+    @staticmethod
+    def _owned(g: Any) -> Any:
+        # Maps such as reshape and transpose give views of their upstream gradient, which
+        # + may have passed on to other nodes uncopied: a leaf must not share that memory.
+        # numpy gives 0-d results as scalars: a leaf's grad is an array of its shape.
+        if g.__class__ is _ndarray:
+            return g if g.base is None else g.copy()
+        return g if g is None else np.array(g, dtype=np.float64)
 
     @staticmethod
     def _is_finite(g: Any) -> bool:

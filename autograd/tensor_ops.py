@@ -426,19 +426,29 @@ def scatter_add(g: np.ndarray, shape: tuple, index: tuple, basic: bool) -> np.nd
 # --- forwards and derivatives ----------------------------------------------------------
 
 
-def _pow_derivative(a: Any, b: Any, out: Any) -> tuple:
+def _pow_base_derivative(a: Any, b: Any) -> Any:
     # d/da = b * a**(b-1), and 0 where b == 0 (PyTorch masks it): raising to b - 1 + [b == 0]
-    # gives 0 * a**0 = 0 there, never 0 * inf. d/db = log(a) * a**b, and 0 where a == 0 (PyTorch
-    # masks a == 0 for b >= 0; a**b is 0 or 1 there); nan for a < 0, as in PyTorch.
-    A, B = _raw(a), _raw(b)
+    # gives 0 * a**0 = 0 there, never 0 * inf.
+    B = _raw(b)
     with np.errstate(divide="ignore", invalid="ignore"):
         if B.ndim == 0 and B == 2:  # the square: a cheap, common case
-            d_base = 2.0 * a
-        else:
-            d_base = b * a ** (b - 1 + (B == 0))
-        zero = A == 0
+            return 2.0 * a
+        return b * a ** (b - 1 + (B == 0))
+
+
+def _pow_derivative(a: Any, b: Any, out: Any) -> tuple:
+    # d/db = log(a) * a**b, and 0 where a == 0 (PyTorch masks a == 0 for b >= 0; a**b is 0 or
+    # 1 there); nan for a < 0, as in PyTorch.
+    zero = _raw(a) == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
         d_exp = out * _log(a + zero if zero.any() else a)
-    return d_base, d_exp
+    return _pow_base_derivative(a, b), d_exp
+
+
+def _pow_constant_exponent_derivative(a: Any, b: Any, out: Any) -> tuple:
+    # x ** 2 and the like: the exponent gets no gradient, so its log(a) * a**b is never
+    # computed (it costs a log per element and is nan for a negative base).
+    return _pow_base_derivative(a, b), NO_GRADIENT
 
 
 def _log(x: Any) -> Any:
@@ -531,6 +541,7 @@ SUB = TensorOp("-", operator.sub, lambda a, b, out: _SUB_LOCALS, broadcasts=True
 MUL = TensorOp("*", operator.mul, lambda a, b, out: (b, a), broadcasts=True)
 DIV = TensorOp("/", operator.truediv, lambda a, b, out: (1.0 / b, -out / b), broadcasts=True)
 POW = TensorOp("**", operator.pow, _pow_derivative, broadcasts=True)
+POW_CONSTANT = TensorOp("**", operator.pow, _pow_constant_exponent_derivative, broadcasts=True)
 NEG = TensorOp("neg", operator.neg, lambda x, out: _NEG_LOCALS)
 EXP = TensorOp("exp", np.exp, lambda x, out: (out,))
 LOG = TensorOp("log", np.log, lambda x, out: (1.0 / x,))
