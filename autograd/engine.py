@@ -93,8 +93,11 @@ class Node:
 
     Subclasses define the slots ``data grad label _op parents local_grads`` and:
     ``_seed(grad)`` (turn the user's seed into a gradient of the node's kind),
-    ``_owned(g)`` (a leaf's first gradient as an object no other node shares: a leaf's
-    ``.grad`` is the user's, accumulated in place and updated in place by optimizers),
+    ``_grad_is_unset(g)`` (no pass has written ``g`` yet: a create_graph gradient then
+    replaces it rather than adding to it, so it is exactly the graph of its contributions,
+    with no ``0 + ...`` node in front), ``_owned(g)`` (a leaf's first gradient as an object
+    no other node shares: a leaf's ``.grad`` is the user's, accumulated in place and updated
+    in place by optimizers),
     ``_cleared_grad`` (what ``zero_grad`` stores), ``_is_finite(g)``, ``_constant(g)``
     (wrap a seed as a leaf for ``create_graph``) and ``_differentiable_locals()`` (the local
     gradients recomputed as nodes, for ``create_graph``).
@@ -129,7 +132,8 @@ class Node:
             with enable_grad():
                 pending = _propagate(self, self._constant(seed), create_graph=True)
                 for node, g in pending.items():
-                    node.grad = _accumulate(node.grad, g)
+                    old = node.grad
+                    node.grad = g if node._grad_is_unset(old) else old + g
             return
         with _collector_paused():
             self._reverse_pass(seed)
@@ -239,15 +243,6 @@ def _propagate(root: Node, seed: Any, create_graph: bool) -> dict[Node, Any]:
     return pending
 
 
-def _accumulate(old: Any, new: Any) -> Any:
-    """``old + new``, except that a grad that was never set (None, or a float 0.0 from a
-    fresh Value) is replaced rather than added to, so that a create_graph gradient is
-    exactly the graph of its contributions, with no ``0 + ...`` node in front."""
-    if old is None or (old.__class__ is float and old == 0.0):
-        return new
-    return old + new
-
-
 class _Names:
     """Readable names for a pass's nodes: the label, a constant's value, else ``v<k>``."""
 
@@ -258,7 +253,6 @@ class _Names:
     def __call__(self, node: Node) -> str:
         if node.label or self._index[node] == 0:
             return node.label or self.root
-            return node.label
         if not node.parents and node._is_constant():
             return _fmt(node.data)
         return f"v{self._index[node]}"

@@ -92,7 +92,7 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
         op = node._op
         xs = [p.data for p in node.parents]
         if not isinstance(node, Value):
-            at_kink = op.kink is not None and op.kink(*xs, *node._args)
+            at_kink = op.kink is not None and op.kink(*xs, *node._args, within=eps)
             if at_kink and kink_node is None:
                 kink_node = node
             wrong = _wrong_tensor_local(node, eps, atol, rtol)
@@ -100,11 +100,12 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
                 continue
             if at_kink:
                 return node, (
-                    f"{_node_name(node)} is at its kink (relu/abs at 0, clip at a bound or "
-                    f"tied maxima): its derivative there is a convention; {wrong}"
+                    f"{_node_name(node)} is at (or within eps of) its kink (relu/abs at 0, "
+                    f"clip at a bound or tied maxima): its derivative there is a convention "
+                    f"or the finite difference straddles it; {wrong}"
                 )
             return node, f"first node with a wrong local gradient: {_node_name(node)}, {wrong}"
-        at_kink = op.kink is not None and op.kink(*xs)
+        at_kink = op.kink is not None and op.kink(*xs, within=eps)
         if at_kink and kink_node is None:
             kink_node = node
         for k, local in enumerate(node.local_grads):
@@ -113,8 +114,9 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
                 continue
             if at_kink:
                 return node, (
-                    f"{_node_name(node)} is at its kink (input {xs}): its derivative there "
-                    f"is a convention ({local!r}); finite differences give {numeric!r}"
+                    f"{_node_name(node)} is at its kink or within eps={eps} of it (input "
+                    f"{xs}): the finite difference straddles the kink ({numeric!r}) while "
+                    f"the stored derivative is {local!r} (at the kink itself, a convention)"
                 )
             return node, (
                 f"first node with a wrong local gradient: {_node_name(node)}, input {k} "
@@ -122,7 +124,8 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
             )
     if kink_node is not None:
         return kink_node, (
-            f"no local gradient is wrong, but {_node_name(kink_node)} is at its kink "
+            f"no local gradient is wrong, but {_node_name(kink_node)} is at (or within "
+            f"eps of) its kink "
             f"(input {[p.data for p in kink_node.parents]}), where finite differences and "
             f"the derivative's convention may disagree"
         )

@@ -16,8 +16,10 @@ Each row is ``Op(name, forward, derivative, kink)``:
   graph and can be differentiated again. Rules therefore use only arithmetic, ``<`` / ``>``
   (Value compares by data) and the dispatching helpers below; never ``==`` (identity on
   Values) and never a ``math`` function directly.
-- ``kink(*xs) -> bool``: true where the op is not differentiable and the derivative is a
-  convention (relu and abs at 0). ``gradcheck`` uses it to explain a mismatch.
+- ``kink(*xs, within=0.0) -> bool``: true where the op is not differentiable and the
+  derivative is a convention (relu and abs at 0), or within ``within`` of such a point.
+  ``gradcheck`` asks with ``within=eps``: a finite difference whose window straddles the
+  kink disagrees with any derivative, so the mismatch is explained, not blamed on the op.
 """
 
 from __future__ import annotations
@@ -57,13 +59,25 @@ LEAF = Op("", None, None)  # type: ignore[arg-type]
 CONSTANT = Op("", None, None)  # type: ignore[arg-type]
 
 
+def _periodic(f: Callable[[float], float]) -> Callable[[float], float]:
+    """sin or cos, nan at ±inf as IEEE says (math.sin raises there): inf data propagates."""
+
+    def forward(x: float) -> float:
+        return f(x) if -INF < x < INF else math.nan
+
+    return forward
+
+
+_sin_float, _cos_float = _periodic(math.sin), _periodic(math.cos)
+
+
 # Dispatching helpers: a float goes to math, a node to its own (recorded) method.
 def _cos(x):
-    return math.cos(x) if x.__class__ is float else x.cos()
+    return _cos_float(x) if x.__class__ is float else x.cos()
 
 
 def _sin(x):
-    return math.sin(x) if x.__class__ is float else x.sin()
+    return _sin_float(x) if x.__class__ is float else x.sin()
 
 
 def _log(x):
@@ -82,7 +96,7 @@ def _div(a: float, b: float) -> float:
 def _pow(a: float, b: float) -> float:
     if a == 0 and b < 0:
         raise ZeroDivisionError("0 cannot be raised to a negative power")
-    if a < 0 and math.isfinite(b) and not float(b).is_integer():
+    if a < 0 and a > -INF and math.isfinite(b) and not float(b).is_integer():
         raise ValueError("a negative base needs an integer exponent")
     try:
         return a**b
@@ -94,7 +108,12 @@ def _pow_derivative(a, b, out):
     # d/da = b * a**(b-1). At a = 0 that is 0 for b >= 1 (and b = 1 gives 1), 0 for b = 0
     # (PyTorch masks it) and infinite for 0 < b < 1. ``a > 0 or a < 0`` is ``a != 0``
     # spelled so that it also works when a is a Value.
-    if a > 0 or a < 0 or b >= 1:
+    if a > 0 or a < 0:
+        try:
+            d_base = b * a ** (b - 1)
+        except OverflowError:  # 1e-10 ** -30 is finite, its derivative is not: inf, as torch
+            d_base = b * out / a
+    elif b >= 1:
         d_base = b * a ** (b - 1)
     else:
         d_base = 0.0 if b <= 0 else INF
@@ -140,8 +159,8 @@ def _sign(x):
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
-def _at_zero(x, *rest) -> bool:
-    return x == 0
+def _at_zero(x, *rest, within: float = 0.0) -> bool:
+    return abs(x) <= within
 
 
 # --- the table -------------------------------------------------------------------------
@@ -158,8 +177,8 @@ TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
 SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
 RELU = Op("relu", _relu, lambda x, out: (1.0 if x > 0 else 0.0,), kink=_at_zero)
 SQRT = Op("sqrt", _sqrt, lambda x, out: (0.5 / out if out > 0 else INF,))
-SIN = Op("sin", math.sin, lambda x, out: (_cos(x),))
-COS = Op("cos", math.cos, lambda x, out: (-_sin(x),))
+SIN = Op("sin", _sin_float, lambda x, out: (_cos(x),))
+COS = Op("cos", _cos_float, lambda x, out: (-_sin(x),))
 ABS = Op("abs", abs, lambda x, out: (_sign(x),), kink=_at_zero)
 
 BINARY_SYMBOLS = frozenset({"+", "-", "*", "/", "**"})

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from .modes import no_grad
 from .ops import Op
 from .value import Value, apply
+
+
+def _local_float(name: str, r: object) -> float:
+    if r.__class__ is float:
+        return r
+    if isinstance(r, Value):
+        return r.data
+    if isinstance(r, (int, float, np.integer, np.floating, np.bool_)):  # bools: a step
+        return float(r)
+    if isinstance(r, np.ndarray) and r.shape == () and r.dtype.kind in "iuf":
+        return float(r)
+    raise TypeError(
+        f"primitive {name!r}: its derivative must return numbers, one per input, got "
+        f"{type(r).__name__}: {r!r}"
+    )
 
 
 def primitive(
@@ -68,6 +85,8 @@ def primitive(
                 f"derivative returned {len(result)} value(s) for {len(args) - 1} input(s); "
                 f"it must return one local derivative per input"
             )
+        if floats:  # at forward time: numbers, stored as floats (None or "1" fail here)
+            return tuple(_local_float(name, r) for r in result)
         return result
 
     op = Op(name, forward, local_grads, user_defined=True)

@@ -543,6 +543,10 @@ class Tensor(Node):
         )
 
     @staticmethod
+    def _grad_is_unset(g: Any) -> bool:
+        return g is None
+
+    @staticmethod
     def _owned(g: Any) -> Any:
         # Maps such as reshape and transpose give views of their upstream gradient, which
         # + may have passed on to other nodes uncopied: a leaf must not share that memory.

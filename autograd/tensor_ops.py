@@ -20,9 +20,10 @@ Each row is ``TensorOp(name, forward, derivative, broadcasts, kink)``:
   Rules therefore use arithmetic, methods that ndarray and Tensor share (``sum reshape
   transpose .T @ [index]``) and the dispatching helpers below. Masks (relu, abs, clip, max)
   are read from the data and are constants, as their derivatives are zero almost everywhere.
-- ``kink(*xs, *params) -> bool``: some element sits where the op is not differentiable and
-  its derivative is a convention (relu and abs at 0, clip at a bound, tied maxima), which
-  ``gradcheck`` reports when finite differences disagree.
+- ``kink(*xs, *params, within=0.0) -> bool``: some element sits at (or within ``within``
+  of) a point where the op is not differentiable and its derivative is a convention (relu
+  and abs at 0, clip at a bound, tied maxima), which ``gradcheck`` (asking with
+  ``within=eps``) reports when finite differences disagree.
 - ``broadcasts``: an elementwise binary op; where an operand was broadcast, its local is
   wrapped in ``SumTo`` so that the gradient is summed back down to the operand's shape.
 """
@@ -512,16 +513,17 @@ def _positive(x: Any) -> np.ndarray:
     return np.greater(_raw(x), 0.0).astype(np.float64)
 
 
-def _has_zero(x: np.ndarray, *params: Any) -> bool:
-    return bool((x == 0).any())
+def _has_zero(x: np.ndarray, *params: Any, within: float = 0.0) -> bool:
+    return bool((np.abs(x) <= within).any())
 
 
-def _at_bound(x: np.ndarray, lo: float, hi: float) -> bool:
-    return bool(((x == lo) | (x == hi)).any())
+def _at_bound(x: np.ndarray, lo: float, hi: float, within: float = 0.0) -> bool:
+    return bool(((np.abs(x - lo) <= within) | (np.abs(x - hi) <= within)).any())
 
 
-def _has_ties(x: np.ndarray, axis: Any, keepdims: bool) -> bool:
-    hits = x == x.max(axis=axis, keepdims=True)
+def _has_ties(x: np.ndarray, axis: Any, keepdims: bool, within: float = 0.0) -> bool:
+    # Tied, or within 2 * within of the maximum: a step of within can swap which is largest.
+    hits = x >= x.max(axis=axis, keepdims=True) - 2 * within
     return bool((hits.sum(axis=axis) > 1).any())
 
 

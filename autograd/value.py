@@ -45,7 +45,14 @@ def _as_float(data: Any, what: str = "Value") -> float:
     if data.__class__ is float:
         return data
     if isinstance(data, (numbers.Real, np.bool_)) and not isinstance(data, np.ndarray):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # an int beyond 1.8e308
+            size = int(int(data).bit_length() * 0.30103)  # str() of a huge int may refuse
+            raise OverflowError(
+                f"{what}: the {type(data).__name__} of about 10**{size} is too large for a "
+                f"float (at most about 1.8e308)"
+            ) from None
     if isinstance(data, np.ndarray) and data.size == 1 and data.dtype.kind in "biuf":
         return float(data.reshape(()))
     if isinstance(data, Node):
@@ -279,6 +286,10 @@ class Value(Node):
     __abs__ = abs
 
     # --- what the machinery asks of a node kind -----------------------------------------
+
+    @staticmethod
+    def _grad_is_unset(g: Any) -> bool:
+        return g.__class__ is float and g == 0.0  # a fresh or zeroed Value's grad
 
     def _seed(self, grad: Any) -> float:
         return _as_float(grad, "backward: grad")

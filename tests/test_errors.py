@@ -190,3 +190,43 @@ def test_nan_base_with_a_value_exponent_propagates_instead_of_failing_the_base_c
 def test_power_overflow_is_worded_like_exp_overflow():
     with pytest.raises(OverflowError, match=r"\*\*: result overflows a float, at 10.0 \*\* 400.0"):
         Value(10.0) ** 400
+
+
+def test_sin_and_cos_of_inf_are_nan_as_ieee_says():
+    # math.sin(inf) raises; IEEE (and numpy, and PyTorch) give nan, which then propagates.
+    for x in (inf, -inf):
+        for out in (Value(x).sin(), Value(x).cos()):
+            assert math.isnan(out.data)
+            out.backward()  # its local gradient is nan too: no error from inside math
+            assert math.isnan(out.parents[0].grad)
+
+
+def test_sin_of_inf_under_detect_anomaly_names_the_op():
+    from autograd import detect_anomaly
+
+    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"sin: result is nan"):
+        Value(inf).sin()
+
+
+def test_an_infinite_base_with_a_fractional_exponent_propagates():
+    assert (Value(-inf) ** 0.5).data == inf  # IEEE pow(-inf, 0.5); only finite bases refuse
+    assert (Value(inf) ** 0.5).data == inf
+
+
+@pytest.mark.parametrize("build", [lambda x: x**-30, lambda x: x ** Value(-30.0)])
+def test_a_finite_power_whose_derivative_overflows_has_an_infinite_gradient(build):
+    # 1e-10 ** -30 = 1e300 is a float; its derivative -30 * 1e-10 ** -31 is not: -inf, as
+    # PyTorch, rather than an error from inside the derivative.
+    x = Value(1e-10)
+    y = build(x)
+    assert y.data == pytest.approx(1e300)
+    y.backward()
+    assert x.grad == -inf
+
+
+@pytest.mark.parametrize("big", [10**400, -(10**5000)], ids=["1e400", "-1e5000"])
+def test_an_int_too_large_for_a_float_is_an_overflow_error_that_says_so(big):
+    with pytest.raises(OverflowError, match=r"Value: the int of about 10\*\*\d+ is too large"):
+        Value(big)
+    with pytest.raises(OverflowError, match=r"\+: operand: the int of about"):
+        Value(1.0) + big

@@ -178,6 +178,47 @@ def test_relu_at_its_kink_is_a_gradcheck_error_that_says_kink(f, x0):
     assert excinfo.value.node.op == "relu" and excinfo.value.node.label == "the_relu"
 
 
+@pytest.mark.parametrize(
+    "f, x0",
+    [
+        (lambda x: (x * x - 1.0).relu(), 1.0 + 1e-9),  # relu's input 2e-9: off 0, within eps
+        (lambda x: x.relu(), 1e-8),
+        (lambda x: x.abs(), 3e-7),
+        (lambda x: (x - 0.3).abs() * 2.0, 0.3 + 5e-7),
+    ],
+)
+def test_within_eps_of_a_kink_is_still_called_a_kink(f, x0):
+    # Floating point rarely lands exactly on 0; a finite difference whose window straddles
+    # the kink disagrees with the (correct) derivative, and that is not the op's fault.
+    with pytest.raises(GradcheckError) as excinfo:
+        gradcheck(f, [x0])
+    assert "kink" in str(excinfo.value)
+    assert "wrong local gradient" not in str(excinfo.value)
+    assert excinfo.value.node.op in ("relu", "abs")
+
+
+def test_a_wrong_primitive_next_to_a_kink_is_still_named():
+    # The kink excuse is only for the op at its kink: a wrong op elsewhere is still blamed.
+    wrong_sq = primitive("wrong_sq", lambda x: x * x, lambda x, out: 3.0 * x)
+    with pytest.raises(GradcheckError) as excinfo:
+        gradcheck(lambda x: wrong_sq(x).relu(), [0.5])
+    assert excinfo.value.node.op == "wrong_sq"
+    assert "first node with a wrong local gradient" in str(excinfo.value)
+
+
+def test_tensor_ops_within_eps_of_their_kinks_are_called_kinks():
+    import numpy as np
+
+    for f, x0 in [
+        (lambda t: t.relu().sum(), np.array([1.0, 2e-7])),
+        (lambda t: t.max(), np.array([1.0, 1.0 - 1e-7])),  # nearly tied maxima
+        (lambda t: t.clip(0.0, 1.0).sum(), np.array([0.5, 1.0 + 3e-7])),
+    ]:
+        with pytest.raises(GradcheckError, match="kink") as excinfo:
+            gradcheck(f, [x0])
+        assert excinfo.value.node.op in ("relu", "max", "clip")
+
+
 def test_abs_at_its_kink_passes_because_its_convention_is_the_symmetric_difference():
     # (|eps| - |-eps|) / (2 eps) = 0 = abs's derivative at 0: no mismatch to report.
     assert gradcheck(lambda x: x.abs() * 3.0, [0.0]) is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from autograd import Value, no_grad, primitive
@@ -176,3 +177,27 @@ def test_a_derivative_written_with_value_methods_works_at_forward_time_and_twice
     assert x.grad == pytest.approx(sig * (1 - sig), rel=1e-12)
     # and a second call (now on the remembered Value path) gives the same local gradient
     assert softplus(Value(0.3)).local_grads[0] == pytest.approx(sig, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "returned, what",
+    [(None, "NoneType"), ("1", "str"), (np.array([1.0, 2.0]), "ndarray"), ([1.0], "list")],
+)
+def test_a_derivative_returning_a_non_number_is_a_type_error_at_the_op(returned, what):
+    # Caught when the op runs and the local gradient is stored, naming the primitive, not
+    # at backward() deep inside a multiplication.
+    bad = primitive("bad", lambda x: 2 * x, lambda x, out: (returned,))
+    with pytest.raises(
+        TypeError, match=rf"primitive 'bad': its derivative must return numbers.*{what}"
+    ):
+        bad(Value(1.0))
+
+
+@pytest.mark.parametrize("returned", [2, np.float64(2.0), np.array(2.0), True, Value(2.0)])
+def test_numeric_locals_are_stored_as_floats(returned):
+    p = primitive("p", lambda x: 2 * x, lambda x, out: returned)
+    y = p(Value(1.0))
+    assert y.local_grads == (float(returned.data if isinstance(returned, Value) else returned),)
+    assert all(type(g) is float for g in y.local_grads)
+    y.backward()
+    assert type(y.parents[0].grad) is float
