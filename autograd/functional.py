@@ -33,11 +33,11 @@ def _recorded(f: Callable[..., Any], *args: Any) -> Any:
         return f(*args)
 
 
-def _with_leaves(f: Callable[..., Any], args: list, nums: tuple, leaves: list) -> Any:
+def _with_leaves(f: Callable[..., Any], args: list, nums: tuple, leaves: list, kwargs) -> Any:
     for i in nums:
         args[i] = _leaf(args[i])
         leaves.append(args[i])
-    return f(*args)
+    return f(*args, **kwargs)
 
 
 def _leaf(x: Any) -> Node:
@@ -69,7 +69,7 @@ def _argnums(argnums: int | Sequence[int], nargs: int, fname: str) -> tuple[int,
     return tuple(i % nargs for i in nums)
 
 
-def _evaluate(f: Callable[..., Any], argnums: Any, args: tuple, fname: str):
+def _evaluate(f: Callable[..., Any], argnums: Any, args: tuple, kwargs: dict, fname: str):
     nums = _argnums(argnums, len(args), fname)
     depth = getattr(_nesting, "depth", 0)
     # Inside an enclosing grad (or given nodes), the gradient must be a node: f may use the
@@ -79,7 +79,7 @@ def _evaluate(f: Callable[..., Any], argnums: Any, args: tuple, fname: str):
     leaves = []
     _nesting.depth = depth + 1
     try:
-        out = _recorded(_with_leaves, f, args_, nums, leaves)
+        out = _recorded(_with_leaves, f, args_, nums, leaves, kwargs)
     finally:
         _nesting.depth = depth
     if not isinstance(out, Node):
@@ -113,10 +113,15 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
     (1.0, True)
     >>> grad(lambda x, y: x * y, argnums=(0, 1))(2.0, 5.0)
     (5.0, 2.0)
+
+    Keyword arguments are passed to ``f`` unchanged and never differentiated, as in JAX:
+
+    >>> grad(lambda x, scale=1.0: x * x * scale)(3.0, scale=0.5)
+    3.0
     """
 
-    def gradient(*args: Any) -> Any:
-        return _evaluate(f, argnums, args, "grad")[1]
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        return _evaluate(f, argnums, args, kwargs, "grad")[1]
 
     gradient.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     return gradient
@@ -131,8 +136,8 @@ def value_and_grad(
     (8.0, 12.0)
     """
 
-    def value_and_gradient(*args: Any) -> tuple[Any, Any]:
-        return _evaluate(f, argnums, args, "value_and_grad")
+    def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        return _evaluate(f, argnums, args, kwargs, "value_and_grad")
 
     value_and_gradient.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return value_and_gradient

@@ -251,3 +251,11 @@ def test_gradcheck_of_grad_finds_a_wrong_second_derivative():
         gradcheck(grad(lambda x: cube(x)), [-0.8])  # ...its derivative is not
     good = primitive("cube", lambda x: x**3, lambda x, out: 3 * x * x)
     assert gradcheck(grad(lambda x: good(x)), [-0.8])
+
+
+def test_keyword_arguments_pass_through_undifferentiated():
+    f = lambda x, y, *, scale=1.0: x * y * scale
+    assert grad(f)(2.0, 3.0, scale=10.0) == 30.0
+    assert grad(f, argnums=1)(2.0, 3.0, scale=10.0) == 20.0
+    assert value_and_grad(f)(2.0, 3.0, scale=0.5) == (3.0, 1.5)
+    assert grad(grad(f))(2.0, 3.0, scale=10.0) == 0.0
