@@ -13,7 +13,7 @@ demo: setup
 
 # Every test: unit and property tests, doctests, and the notebooks (nbmake executes them).
 test: setup
-	@$(BIN)/python -m pytest -q -n 2 --nbmake --doctest-modules tests autograd nn viz notebooks
+	@$(BIN)/python -m pytest -q -n 2 --nbmake --doctest-modules tests autograd nn viz cli.py notebooks
 
 lint: setup
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .

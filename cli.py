@@ -18,6 +18,7 @@ import ast
 import keyword
 import operator
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def parse(text: str, names: Sequence[str]) -> ast.Expression:
     if len(text) > MAX_LENGTH:
         raise BadInput(f"expression too long ({len(text)} characters, at most {MAX_LENGTH})")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # "1if x" warns on stderr before failing: one line only
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise BadInput(f"cannot parse the expression: {err.msg}") from None
     except ValueError as err:  # e.g. a null byte, on Pythons that do not call it syntax
@@ -193,12 +196,35 @@ def _function(tree: ast.Expression, names: list[str]) -> Callable:
     return lambda *xs: evaluate(tree, dict(zip(names, xs)))
 
 
-def _cmd_graph(args: argparse.Namespace) -> int:
+def _check_output(path: str) -> None:
+    """A picture path we can write, checked before any work (the demo trains first)."""
+    if Path(path).suffix.lower() not in (".svg", ".png", ".pdf", ".dot"):
+        raise BadInput(f"the output file must end in .svg, .png, .pdf or .dot: {path}")
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise BadInput(f"cannot write {path}: no directory {folder}")
+
+
+def _render(root, path: str, **options) -> int:
+    """Render with viz; a failure is one line on stderr and exit status 1."""
     import viz
+
+    try:
+        written = viz.render(root, path, **options)
+    except OSError as err:
+        print(f"tracegrad: cannot write {path}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except RuntimeError as err:  # no Graphviz: the message says how to install it
+        print(f"tracegrad: {_one_line(err)}", file=sys.stderr)
+        return 1
+    print(f"wrote {written}")
+    return 0
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
     from autograd import Value
 
-    if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf", ".dot"):
-        raise BadInput(f"the output file must end in .svg, .png, .pdf or .dot: {args.output}")
+    _check_output(args.output)
     values = _bindings(args.bindings)
     tree = parse(args.expr, list(values))
     env = {name: Value(v, label=name) for name, v in values.items()}
@@ -208,16 +234,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     for name, leaf in env.items():
         print(f"d/d{name} = {leaf.grad!r}")
     edge_labels = "contribution" if args.contributions else True
-    try:
-        path = viz.render(root, args.output, edge_labels=edge_labels, max_nodes=10_000)
-    except OSError as err:
-        print(f"tracegrad: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
-        return 1
-    except RuntimeError as err:  # no Graphviz: the message says how to install it
-        print(f"tracegrad: {_one_line(err)}", file=sys.stderr)
-        return 1
-    print(f"wrote {path}")
-    return 0
+    return _render(root, args.output, edge_labels=edge_labels, max_nodes=10_000)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -255,12 +272,73 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def xor_demo(epochs: int = 1000, svg: str | None = "xor_graph.svg", seed: int = 0) -> int:
+    """``tracegrad demo xor``: train 2-3-1 sigmoid on XOR with Keras's recipe (SGD lr 0.5,
+    binary cross-entropy, batch 4), print the four predictions and the accuracy, and render
+    the trained network's graph for the input (1, 0) with its loss's gradients on every edge
+    to ``svg`` (format by suffix; None: no picture). The path is checked before training.
+
+    Returns the exit status: 0 when it ran, 1 when the graph could not be rendered, 2 for a
+    bad argument.
+
+    >>> xor_demo(epochs=5, svg=None)  # doctest: +ELLIPSIS
+    Training a 2-3-1 sigmoid MLP on XOR ...
+    0
+    """
+    import nn
+    from autograd import Value
+
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        print(
+            f"tracegrad demo xor: --epochs must be a positive integer, got {epochs!r}",
+            file=sys.stderr,
+        )
+        return 2
+    if svg is not None:
+        try:
+            _check_output(svg)
+        except BadInput as err:
+            print(f"tracegrad demo xor: {err}", file=sys.stderr)
+            return 2
+    X, y = nn.datasets.xor()
+    model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=seed)
+    print(
+        "Training a 2-3-1 sigmoid MLP on XOR (Keras's recipe: SGD lr 0.5, binary "
+        f"cross-entropy, batch size 4, {epochs} epochs)",
+        flush=True,
+    )
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="binary_crossentropy",
+        optimizer=nn.SGD(model.parameters(), lr=0.5),
+        epochs=epochs,
+        batch_size=4,
+        seed=seed,
+        verbose=1,
+    )
+    preds = model.predict(X).ravel()
+    for (a, b), target, p in zip(X.astype(int).tolist(), y.tolist(), preds.tolist()):
+        print(f"  {a} xor {b} = {target}   predicted {p:.4f} -> {int(p > 0.5)}")
+    accuracy = float(((preds > 0.5) == y).mean())
+    print(f"accuracy {accuracy:.2f}, final loss {history.history['loss'][-1]:.4f}")
+    if svg is None:
+        return 0
+    # One sample's forward and backward through the trained weights, so every node has its
+    # gradient and every edge its local derivative.
+    x = [Value(1.0, label="x0"), Value(0.0, label="x1")]
+    out = model(x)
+    out.label = "y_hat"
+    loss = nn.losses.bce([out], [1.0])
+    loss.label = "loss"
+    model.zero_grad()
+    loss.backward()
+    print("the trained network's graph for input (1, 0), with its gradients:")
+    return _render(loss, svg)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    try:
-        from nn.demo import xor_demo
-    except ImportError as err:
-        print(f"tracegrad: the demo is not available: {err}", file=sys.stderr)
-        return 1
     # Options left out keep xor_demo's own defaults (its epochs and picture path).
     given = {k: v for k, v in (("epochs", args.epochs), ("svg", args.svg)) if v is not None}
     return xor_demo(**given)

@@ -97,10 +97,10 @@ class Node:
     replaces it rather than adding to it, so it is exactly the graph of its contributions,
     with no ``0 + ...`` node in front), ``_owned(g)`` (a leaf's first gradient as an object
     no other node shares: a leaf's ``.grad`` is the user's, accumulated in place and updated
-    in place by optimizers),
-    ``_cleared_grad`` (what ``zero_grad`` stores), ``_is_finite(g)``, ``_constant(g)``
-    (wrap a seed as a leaf for ``create_graph``) and ``_differentiable_locals()`` (the local
-    gradients recomputed as nodes, for ``create_graph``).
+    in place by optimizers), ``is_constant``, ``_cleared_grad`` (what ``zero_grad``
+    stores), ``_is_finite(g)``, ``_constant(g)`` (wrap a seed as a leaf for
+    ``create_graph``) and ``_differentiable_locals()`` (the local gradients recomputed as
+    nodes, for ``create_graph``).
     """
 
     __slots__ = ()
@@ -253,7 +253,7 @@ class _Names:
     def __call__(self, node: Node) -> str:
         if node.label or self._index[node] == 0:
             return node.label or self.root
-        if not node.parents and node._is_constant():
+        if not node.parents and node.is_constant:
             return _fmt(node.data)
         return f"v{self._index[node]}"
 

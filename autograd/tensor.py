@@ -568,7 +568,10 @@ class Tensor(Node):
     def _zeros(self) -> np.ndarray:
         return np.zeros(self.data.shape)
 
-    def _is_constant(self) -> bool:
+    @property
+    def is_constant(self) -> bool:
+        """True for a constant leaf: a plain number (or array) an op wrapped as its operand,
+        like the 2 of ``a + 2``; False for the nodes you make and every computed node."""
         return self._op is CONSTANT
 
     def _differentiable_locals(self) -> tuple:

@@ -120,8 +120,8 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     ships with it, nothing is downloaded. The pixels are returned as stored; scale them
     (``X / 16``) or standardise them before training.
 
-    >>> X, y = digits()  # doctest: +SKIP
-    >>> X.shape, sorted(set(y.tolist())) == list(range(10))  # doctest: +SKIP
+    >>> X, y = digits()
+    >>> X.shape, sorted(set(y.tolist())) == list(range(10))
     ((1797, 64), True)
     """
     try:

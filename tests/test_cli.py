@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -282,20 +281,50 @@ def test_whitelisted_expressions_are_never_bad_input(expr):
 # ---------------------------------------------------------------- demo
 
 
-def test_demo_calls_nn_demo_xor_demo(monkeypatch):
+def test_demo_dispatches_to_xor_demo(monkeypatch):
     calls = []
 
     def xor_demo(epochs=1000, svg="xor_graph.svg"):
         calls.append((epochs, svg))
         return 7
 
-    fake = types.ModuleType("nn.demo")
-    fake.xor_demo = xor_demo
-    monkeypatch.setitem(sys.modules, "nn.demo", fake)
+    monkeypatch.setattr(cli, "xor_demo", xor_demo)
     assert run("demo", "xor", "--epochs", "12", "--svg", "m.svg")[0] == 7
     assert run("demo", "xor")[0] == 7  # options left out keep the demo's defaults
     assert calls == [(12, "m.svg"), (1000, "xor_graph.svg")]
     assert run("demo", "xor", "--epochs", "-3")[0] == 2 and len(calls) == 2
+
+
+def test_xor_demo_prints_and_draws(tmp_path, capsys, dot_program):
+    """`tracegrad demo xor`: trains the Keras recipe, prints the four predictions and the
+    accuracy, and writes the trained graph with gradients as an SVG."""
+    svg = tmp_path / "xor.svg"
+    assert cli.xor_demo(epochs=20, svg=str(svg)) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[:5] for line in out.splitlines() if " xor " in line] == [
+        ["0", "xor", "0", "=", "0"],
+        ["0", "xor", "1", "=", "1"],
+        ["1", "xor", "0", "=", "1"],
+        ["1", "xor", "1", "=", "0"],
+    ]
+    assert "accuracy" in out and f"wrote {svg}" in out
+    text = svg.read_text()
+    assert "<svg" in text and "w0.0.0" in text and "loss" in text
+
+
+@pytest.mark.parametrize(
+    "epochs, svg, message",
+    [
+        (0, None, "--epochs must be a positive integer, got 0"),
+        (5, "picture.txt", "must end in .svg, .png, .pdf or .dot"),
+        (5, "/nonexistent/dir/x.svg", "cannot write /nonexistent/dir/x.svg: no directory"),
+    ],
+)
+def test_xor_demo_refuses_bad_arguments_before_training(capsys, epochs, svg, message):
+    assert cli.xor_demo(epochs=epochs, svg=svg) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.err.count("\n") == 1
+    assert "Training" not in captured.out  # refused before any epoch ran
 
 
 def test_demo_runs_for_real(tmp_path):
@@ -318,3 +347,21 @@ def test_installed_script_exit_codes(tmp_path):
         assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
     assert script("graph", "x.__class__", "x=1").returncode == 2
     assert script("check", "__import__('os').system('x')").returncode == 2
+    # Python's parser warns on stderr about text like "1if" before failing: one line still.
+    for text in ("1if x else 2", "2if@", "0x1for"):
+        done = script("check", text, "x=1")
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "SyntaxWarning" not in done.stderr
+    demo = script("demo", "xor", "--svg", str(tmp_path / "missing" / "x.svg"))
+    assert demo.returncode == 2 and "no directory" in demo.stderr
+    assert "Traceback" not in demo.stderr and "Training" not in demo.stdout
+
+
+def test_a_long_product_of_one_variable_renders(tmp_path, dot_program):
+    # x*x*...*x: x feeds nodes at every depth, each labelled edge a long chain in dot's
+    # ranking; without capped layout passes dot ran for minutes. (If it ever regresses, the
+    # layout timeout turns the hang into a failure here.)
+    expr = "*".join(["x"] * 100)
+    done = script("graph", expr, "x=1", "-o", str(tmp_path / "p.svg"))
+    assert done.returncode == 0, done.stderr
+    assert ET.parse(tmp_path / "p.svg").getroot().tag.endswith("svg")

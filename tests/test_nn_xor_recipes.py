@@ -119,36 +119,10 @@ def test_784_10_10_parameter_count_in_summary():
     assert "Total params: 7,960" in model.summary()
 
 
-def test_xor_demo_prints_and_draws(tmp_path, capsys, dot_program):
-    """`tracegrad demo xor` (nn.demo.xor_demo): trains the Keras recipe, prints the four
-    predictions and the accuracy, and writes the trained graph with gradients as an SVG."""
-    from nn.demo import xor_demo
-
-    svg = tmp_path / "xor.svg"
-    assert xor_demo(epochs=20, svg=str(svg)) == 0
-    out = capsys.readouterr().out
-    assert [line.split()[:5] for line in out.splitlines() if " xor " in line] == [
-        ["0", "xor", "0", "=", "0"],
-        ["0", "xor", "1", "=", "1"],
-        ["1", "xor", "0", "=", "1"],
-        ["1", "xor", "1", "=", "0"],
-    ]
-    assert "accuracy" in out and str(svg) in out
-    text = svg.read_text()
-    assert "<svg" in text and "w0.0.0" in text and "loss" in text
-
-
-def test_xor_demo_rejects_bad_epochs(capsys):
-    from nn.demo import xor_demo
-
-    assert xor_demo(epochs=0, svg=None) == 2
-    assert "--epochs must be a positive integer, got 0" in capsys.readouterr().err
-
-
 def test_nn_does_not_import_viz():
     import subprocess
     import sys
 
-    code = "import sys, nn, nn.demo; print('viz' in sys.modules)"
+    code = "import sys, nn; print('viz' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -156,6 +156,56 @@ def test_leaves_constants_intermediates_and_root_look_different():
     assert "bold" in styles["root"]
 
 
+def test_an_unlabelled_leaf_is_a_leaf_with_its_grad_not_a_constant():
+    # micrograd style: x = Value(2.0) with no label. It is an input with a gradient to show;
+    # only the 3 that * wrapped is a constant.
+    x = Value(2.0)
+    y = x * x * 3
+    y.backward()
+    nodes, _ = parse_dot(viz.draw(y).source)
+    leaves = [(label, attrs) for label, attrs in nodes.values() if "rounded" in attrs]
+    consts = [(label, attrs) for label, attrs in nodes.values() if "dashed" in attrs]
+    assert len(leaves) == 1 and "data 2" in leaves[0][0] and "grad 12" in leaves[0][0]
+    assert len(consts) == 1 and ">3<" in consts[0][0]
+    assert x.is_constant is False and y.parents[1].is_constant is True
+
+
+def _power_chain(n: int) -> Value:
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(n - 1):
+        y = y * x
+    return y
+
+
+def test_graphs_of_long_edges_get_a_capped_layout_and_layered_ones_do_not():
+    from viz.graph import _layout_attrs, nodes_in_order
+
+    def attrs(root, labelled=True):
+        nodes = nodes_in_order(root, 10_000)
+        return _layout_attrs(nodes, {id(n): i for i, n in enumerate(nodes)}, labelled)
+
+    assert attrs(neuron()["o"]) == {}  # the README's figure keeps dot's full layout
+    import nn
+
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    assert attrs(nn.losses.mse([model([1.0, 0.0])], [1.0])) == {}
+    # x*x*...*x: x feeds every depth. 60 factors took dot 10 s, 100 over two minutes.
+    assert attrs(_power_chain(60)) == {"nslimit": "1", "nslimit1": "1"}
+    assert attrs(_power_chain(60), labelled=False) == {"nslimit": "1", "nslimit1": "1"}
+    assert attrs(_power_chain(200))["splines"] == "line"
+    assert "nslimit" in viz.draw(_power_chain(60)).source
+
+
+def test_a_layout_past_its_time_limit_is_stopped_with_a_clear_error(dot_program):
+    from viz.graph import pipe
+
+    # dot's full layout of the 60-factor product takes seconds: a tiny limit stops it.
+    source = viz.draw(_power_chain(60)).source.replace("nslimit=1 nslimit1=1", "")
+    with pytest.raises(RuntimeError, match=r"took more than 0.05 s to lay out"):
+        pipe(source, "svg", timeout=0.05)
+
+
 def test_the_same_graph_gives_the_same_dot_source():
     first = viz.draw(neuron()["o"]).source
     second = viz.draw(neuron()["o"]).source

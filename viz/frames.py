@@ -108,7 +108,7 @@ def _frames(
         sources.append(dot.source)
     # One Graphviz run for all frames (it renders every graph of its input in turn): starting
     # a process per frame cost more than the drawing.
-    out = pipe("\n".join(sources), "svg", engine="neato", neato_no_op=2).decode("utf-8")
+    out = pipe("\n".join(sources), "svg", engine="neato", pinned=True).decode("utf-8")
     svgs = ["<?xml" + svg for svg in out.split("<?xml")[1:]]
     if len(svgs) != len(sources):
         raise RuntimeError(f"Graphviz drew {len(svgs)} frames of {len(sources)}")

@@ -15,6 +15,7 @@ label, data and grad. Only the public node attributes are used (``.data .grad .l
 from __future__ import annotations
 
 import html
+import subprocess
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ _KIND_STYLE = {
     "root": {"shape": "box", "style": "bold,filled", "fillcolor": "#fde68a", "penwidth": "2"},
 }
 HIGHLIGHT = {"color": "#dc2626", "penwidth": "3"}
+# Seconds Graphviz may take before we give up (a backstop: _layout_attrs keeps real graphs
+# far below it).
+LAYOUT_TIMEOUT = 60.0
 _EDGE_LABEL_MODES = {True: "local", "local": "local", "contribution": "contribution"}
 
 
@@ -101,7 +105,9 @@ def node_kind(node: Any, root: Any) -> str:
         return "root"
     if node.parents:
         return "op"
-    return "const" if node.op == "" and node.label == "" else "leaf"
+    # A Value you made without a label is a leaf (it has a grad to show); only the numbers
+    # an op wrapped are constants. Anything without is_constant: an unlabelled leaf.
+    return "const" if getattr(node, "is_constant", False) else "leaf"
 
 
 def _is_array(x: Any) -> bool:
@@ -216,6 +222,33 @@ def _edge_mode(edge_labels: Any) -> str | None:
         ) from None
 
 
+def _layout_attrs(nodes: Sequence, index: dict, labelled: bool) -> dict[str, str]:
+    """Graphviz settings that keep the layout of a graph with many long edges fast.
+
+    A value used at many depths (``x*x*...*x``, a weight read by every sample) makes long
+    edges, each a chain of virtual nodes in dot's ranking, and an edge label doubles them:
+    dot's network simplex then took minutes on 60 nodes. We measure the edges' total span in
+    ranks (each node's depth is one more than its deepest parent's). Where edges average
+    more than 4 ranks, the simplex passes are capped (``nslimit``: 10 s became 0.3 s; small
+    and layered graphs such as an MLP's keep dot's full layout), and past 8,000 ranks in all
+    edges are drawn straight (spline routing of thousands of virtual nodes was the rest).
+    """
+    depth = [0] * len(nodes)
+    span = edges = 0
+    for i, node in enumerate(nodes):  # nodes come parents first
+        parents = [index[id(p)] for p in node.parents]
+        if parents:
+            depth[i] = 1 + max(depth[j] for j in parents)
+            span += sum(depth[i] - depth[j] for j in parents)
+            edges += len(parents)
+    attrs = {}
+    if edges and span > 4 * edges:
+        attrs.update(nslimit="1", nslimit1="1")
+    if span * (2 if labelled else 1) > 8000:  # a labelled edge is two in dot's ranking
+        attrs["splines"] = "line"
+    return attrs
+
+
 def build(
     root: Any,
     nodes: Sequence,
@@ -243,7 +276,7 @@ def build(
     edge_attrs = edge_attrs or {}
     index = {id(n): i for i, n in enumerate(nodes)}
     dot = graphviz.Digraph("tracegrad")
-    dot.attr(rankdir=rankdir)
+    dot.attr(rankdir=rankdir, **_layout_attrs(nodes, index, labelled=mode is not None))
     dot.attr("node", fontname="Helvetica", fontsize="12")
     dot.attr("edge", fontname="Helvetica", fontsize="11", fontcolor="#1d4ed8")
     for i, node in enumerate(nodes):
@@ -310,14 +343,36 @@ def draw(
     )
 
 
-def pipe(source: str, fmt: str, engine: str = "dot", **kwargs: Any) -> bytes:
-    """Run Graphviz on DOT ``source``; a missing program becomes a RuntimeError saying how to
-    install it. ``source`` may hold several graphs: Graphviz renders each in turn (this
-    function feeds stdin and drains stdout together, so a long output cannot block it)."""
+def pipe(
+    source: str,
+    fmt: str,
+    engine: str = "dot",
+    *,
+    pinned: bool = False,
+    timeout: float | None = None,
+) -> bytes:
+    """Run Graphviz on DOT ``source`` and return its output. ``source`` may hold several
+    graphs: Graphviz renders each in turn (stdin is fed and stdout drained together, so a long
+    output cannot block). ``pinned`` keeps the nodes' given positions (``neato -n2``). A
+    missing program is a RuntimeError saying how to install it; a layout running past
+    ``timeout`` seconds (``LAYOUT_TIMEOUT``) is stopped, with a RuntimeError saying so."""
+    timeout = LAYOUT_TIMEOUT if timeout is None else timeout
+    command = [engine, f"-T{fmt}"] + (["-n2"] if pinned else [])
     try:
-        return graphviz.pipe(engine, fmt, source.encode("utf-8"), **kwargs)
-    except graphviz.ExecutableNotFound as err:
+        done = subprocess.run(
+            command, input=source.encode("utf-8"), capture_output=True, timeout=timeout
+        )
+    except FileNotFoundError as err:
         raise RuntimeError(INSTALL_HINT) from err
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(
+            f"Graphviz's {engine} took more than {timeout:g} s to lay out this graph and was "
+            "stopped: draw a smaller graph, or pass edge_labels=False"
+        ) from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"Graphviz's {engine} failed: {message[-1] if message else done}")
+    return done.stdout
 
 
 def to_svg(root: Any, **options: Any) -> str:
