@@ -17,6 +17,7 @@ import argparse
 import ast
 import keyword
 import operator
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -238,7 +239,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from autograd import GradcheckError, Value, gradcheck
+    from autograd import Value
 
     values = _bindings(args.bindings)
     names = list(values)
@@ -252,17 +253,33 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 0
     f = _function(tree, names)
     eps = 1e-6  # gradcheck's default step
-    print(f"{'input':<10} {'value':>12} {'analytic':>22} {'numeric':>22} {'abs error':>10}")
+    try:
+        return _check_table(f, names, values, env, eps)
+    except (ValueError, ArithmeticError) as err:  # the point is fine (evaluated above)
+        print(
+            f"tracegrad: the finite differences step each input by ±{eps:g} and that leaves "
+            f"the domain here: {_one_line(err)}",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _check_table(f: Callable, names: list, values: dict, env: dict, eps: float) -> int:
+    from autograd import GradcheckError, gradcheck
+
+    rows = []  # all computed first: a step out of the domain prints no half table
     for k, name in enumerate(names):
         up, down = list(values.values()), list(values.values())
         up[k] += eps
         down[k] -= eps
         numeric = (f(*up).data - f(*down).data) / (2 * eps)
         analytic = env[name].grad
-        print(
+        rows.append(
             f"{name:<10} {values[name]:>12.6g} {analytic:>22.15g} {numeric:>22.15g} "
             f"{abs(analytic - numeric):>10.2g}"
         )
+    print(f"{'input':<10} {'value':>12} {'analytic':>22} {'numeric':>22} {'abs error':>10}")
+    print("\n".join(rows))
     try:
         gradcheck(f, list(values.values()), eps=eps)
     except GradcheckError as err:
@@ -358,7 +375,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tracegrad",
         description="Draw, differentiate and gradcheck expressions with tracegrad.",
-        epilog="An expression starting with '-' goes after '--': tracegrad graph -- '-x*2' x=1",
+        epilog="An expression starting with '-' goes after '--', options before it: "
+        "tracegrad graph -o g.svg -- '-x*2' x=1",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     graph = sub.add_parser("graph", help="draw an expression's graph with its gradients")
@@ -400,6 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return args.run(args)
+    except BrokenPipeError:  # the output was piped to a reader that stopped (| head)
+        # As Python's docs advise: point stdout at devnull so the exit's flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except BadInput as err:
         print(f"tracegrad: error: {_one_line(err)}", file=sys.stderr)
         return 2

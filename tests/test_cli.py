@@ -128,6 +128,14 @@ def test_check_fails_at_a_kink_with_exit_1():
     assert "FAIL" in stdout and "kink" in stdout
 
 
+def test_check_at_a_domain_edge_blames_the_finite_difference_step():
+    # sqrt at 0 is fine, but gradcheck's step to -1e-06 is not: say so, in one line.
+    code, out, err = run("check", "sqrt(x)", "x=0")
+    assert code == 1 and err.count("\n") == 1
+    assert "finite differences step each input by ±1e-06" in err and "sqrt(-1e-06)" in err
+    assert "input" not in out  # no half-printed table
+
+
 def test_check_without_inputs():
     code, stdout, _ = run("check", "2 * 3")
     assert code == 0 and numbers(stdout)["2 * 3"] == 6.0

@@ -352,8 +352,10 @@ def test_without_dot_rendering_says_how_to_install_and_dot_output_still_works(
         with pytest.raises(RuntimeError, match="apt-get install graphviz") as err:
             make()
         assert "brew install graphviz" in str(err.value)
+    fresh = neuron(backward=False)
     with pytest.raises(RuntimeError, match="Graphviz"):
-        viz.backward_frames(neuron(backward=False)["o"])
+        viz.backward_frames(fresh["o"])
+    assert fresh["x1"].grad == 0.0  # refused before the backward pass ran
     assert viz.render(v["o"], tmp_path / "g.dot").read_text().startswith("digraph")
 
 
@@ -536,3 +538,27 @@ def test_frames_of_a_bigger_graph_come_back_whole(dot_program):
     frames = viz.backward_frames(out)
     assert len(frames) == steps
     assert all(ET.fromstring(f).tag == SVG + "svg" for f in frames)
+
+
+def test_contribution_frames_show_each_contribution_from_its_step_on(dot_program):
+    a, b = Value(3.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    c.label = "c"
+    L = c + a
+    L.label = "L"
+    frames = viz.backward_frames(L, edge_labels="contribution")
+
+    def edge_texts(svg):
+        return {
+            g.find(SVG + "title").text: " ".join(t.text or "" for t in g.iter(SVG + "text"))
+            for g in ET.fromstring(svg).iter(SVG + "g")
+            if g.get("class") == "edge"
+        }
+
+    first, last = edge_texts(frames[0]), edge_texts(frames[-1])
+    c_edges = [title for title in first if title.endswith("->n" + str(2))]  # edges into c
+    assert c_edges, first
+    # Step 1 is L's: c's edges show only their local gradient, as c has sent nothing yet.
+    assert all("=" not in first[t] for t in c_edges)
+    assert all("=" in last[t] for t in c_edges)  # by the end every edge has sent its share
+    assert any("× 1 = " in text for text in first.values())  # L's own edges, upstream 1

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
 import uuid
 from typing import Any
 
-from .graph import HIGHLIGHT, build, fmt, nodes_in_order, pipe
+from .graph import HIGHLIGHT, INSTALL_HINT, _edge_mode, build, edge_label, fmt, nodes_in_order, pipe
 
 # Parents receiving the current step's contributions.
 _RECEIVING = {"color": "#f59e0b", "penwidth": "2"}
@@ -46,16 +47,20 @@ def _layout(dot: Any) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, st
     return nodes, edges, laid["bb"]
 
 
-def _steps(root: Any, nodes: list, precision: int) -> list[tuple[int, list[str], str]]:
-    """Run root.backward_steps(); for each step: node index, grads as they stand, chain rule.
+def _steps(root: Any, nodes: list, precision: int) -> tuple[list, dict]:
+    """Run root.backward_steps(); for each step: node index, grads as they stand, chain rule;
+    and each edge's ``x upstream = contribution`` label as written when its step ran.
 
-    The grads are formatted at once: a Tensor's grad array may be updated in place later.
+    Everything is formatted at once: a Tensor's grad array may be updated in place later.
     """
     index = {id(n): i for i, n in enumerate(nodes)}
-    return [
-        (index[id(step.node)], [fmt(n.grad, precision) for n in nodes], str(step))
-        for step in root.backward_steps()
-    ]
+    steps, contributions = [], {}
+    for step in root.backward_steps():
+        i = index[id(step.node)]
+        steps.append((i, [fmt(n.grad, precision) for n in nodes], str(step)))
+        for k, (parent, local, _) in enumerate(step.edges):
+            contributions[(i, k)] = edge_label(step.node, parent, local, "contribution", precision)
+    return steps, contributions
 
 
 def _frames(
@@ -68,8 +73,12 @@ def _frames(
     precision: int = 4,
 ) -> tuple[list[str], list[str]]:
     nodes = nodes_in_order(root, max_nodes)
+    if shutil.which("dot") is None:  # before the pass: a failed call leaves grads untouched
+        raise RuntimeError(INSTALL_HINT)
     index = {id(n): i for i, n in enumerate(nodes)}
-    steps = _steps(root, nodes, precision)
+    steps, contributions = _steps(root, nodes, precision)
+    # "contribution" labels appear on a node's edges when its step sends them, not before.
+    by_step = _edge_mode(edge_labels) == "contribution"
     if not steps:
         return [], []
     options = {
@@ -99,6 +108,13 @@ def _frames(
         for j, node in enumerate(nodes):
             for k in range(len(node.parents)):
                 edge_attrs[(j, k)] = dict(edge_pins[f"e{j}_{k}"])
+                if by_step:
+                    local = node.local_grads[k]
+                    edge_attrs[(j, k)]["label"] = (
+                        contributions[(j, k)]
+                        if j in finished
+                        else edge_label(node, node.parents[k], local, "local", precision)
+                    )
                 if j == i:
                     edge_attrs[(j, k)].update(color=HIGHLIGHT["color"], penwidth="2.5")
         dot = build(
