@@ -30,6 +30,8 @@ of other processes on a shared machine.
       node (and, where the engine can run it, after its backward too), for the chain above and
       for ``x = x * 0.9 + 0.1``, whose ops also wrap each number in a constant leaf (the case
       micrograd's ~1,170 bytes per node refers to; the target is judged on that one).
+  (e) create_graph's cost to a plain backward(): the MLP's loss graph, built once, reverse
+      passes through backward() and directly through the float pass it dispatches to.
   (d) floors, on the same chain: plain floats with a hand-written reverse loop, and the bare
       object-per-node floor (one __slots__ node per op holding data, grad, parents and local
       grads, a creation-order list, a reverse loop over it).
@@ -274,6 +276,31 @@ def time_chain(fn, n: int, reps: int, runs: int) -> dict:
     return {"per_node": min(wall), "cpu": min(cpu), "runs": wall}
 
 
+def time_plain_pass(X: list, y: list, reps: int, direct: bool) -> dict:
+    """(e) The cost create_graph support adds to a plain backward(): seconds per reverse pass
+    over one MLP loss graph (built once), through ``backward()`` or (``direct``) through the
+    float pass it dispatches to, ``Node._reverse_pass`` under the same collector pause, which
+    is all backward() would be without create_graph. Grads just accumulate; gc on."""
+    from autograd import Value
+    from autograd.engine import _collector_paused
+
+    model = mlp_init(Value)
+    loss = mlp_loss(model, mlp_parameters(model), X, y)
+    gc.collect()
+
+    def passes() -> None:
+        if direct:
+            for _ in range(reps):
+                with _collector_paused():
+                    loss._reverse_pass(1.0)
+        else:
+            for _ in range(reps):
+                loss.backward()
+
+    wall, cpu = _timed(passes)
+    return {"seconds": wall / reps, "cpu": cpu / reps, "runs": [wall / reps]}
+
+
 def bytes_per_node(build, n: int, backward=None) -> dict:
     """Traced bytes per node held by the graph ``build(n)`` returns, before and (when
     ``backward(graph)`` is given and does not hit the recursion limit) after its backward."""
@@ -422,6 +449,7 @@ def measure(quick: bool = False) -> dict:
     mem_n = 2_000 if quick else 200_000
     small = {"reps": 2, "runs": 2} if quick else {"reps": 25, "runs": 3}  # per round, N = 400
     mlp = {"name": "mlp", "X": X, "y": y, "steps": 1 if quick else 5, "runs": 1}
+    passes = 1 if quick else 5  # reverse passes a run, for (e)
     tg, mg = (lambda task: run_task("tracegrad", task)), run_micrograd
     timed = {  # key: (run, the figure to minimise)
         "mg_mlp_on": (lambda: mg({**mlp, "gc": True}), "seconds"),
@@ -439,6 +467,8 @@ def measure(quick: bool = False) -> dict:
             "per_node",
         ),
         "bare_chain_big": (lambda: time_chain(bare_chain_grads, big, 1, 1), "per_node"),
+        "tg_pass_backward": (lambda: time_plain_pass(X, y, passes, False), "seconds"),
+        "tg_pass_direct": (lambda: time_plain_pass(X, y, passes, True), "seconds"),
         "floats_chain_big": (lambda: time_chain(floats_chain_grads, big, 1, 1), "per_node"),
     }
     once = {
@@ -525,6 +555,9 @@ def report(res: dict, command: str) -> str:
         for a, b in zip(res[key]["grads"], floats)
     )
 
+    pass_ratio = res["tg_pass_backward"]["seconds"] / res["tg_pass_direct"]["seconds"]
+    pass_cpu = res["tg_pass_backward"]["cpu"] / res["tg_pass_direct"]["cpu"]
+
     def after(m: dict) -> str:
         return "RecursionError" if m["after_backward"] is None else f"{m['after_backward']:,.0f}"
 
@@ -577,6 +610,16 @@ def report(res: dict, command: str) -> str:
         ),
         f"| bare-node floor | {mem['bare_memory']['built']:,.0f} | | | |",
         "",
+        "**(e) create_graph's cost to the plain pass**: one reverse pass over the MLP's "
+        f"{res['mlp_nodes']:,}-node loss graph, through `backward()` and through the float "
+        "pass it dispatches to (what backward() would be without create_graph support)",
+        "",
+        "| path | ms / pass | backward() / direct |",
+        "|---|---:|---:|",
+        f"| `loss.backward()` | {res['tg_pass_backward']['seconds'] * 1e3:.2f} | "
+        f"{res['tg_pass_backward']['seconds'] / res['tg_pass_direct']['seconds']:.3f}x |",
+        f"| `_reverse_pass` directly | {res['tg_pass_direct']['seconds'] * 1e3:.2f} | |",
+        "",
         "**Targets**",
         "",
         "| target | measured | CPU-time cross-check | |",
@@ -596,6 +639,8 @@ def report(res: dict, command: str) -> str:
         f"{_verdict(tg_built <= 300)} |",
         f"| (c) the same after backward (stricter) | {tg_after:,.0f} | | "
         f"{_verdict(tg_after <= 300)} |",
+        f"| (e) create_graph costs the plain pass nothing measurable (<= 1.05x) | "
+        f"{pass_ratio:.3f}x | {pass_cpu:.3f}x | {_verdict(pass_ratio <= 1.05)} |",
         "",
         f"Same work on both engines: the MLP loss after {1 + m['runs'] * m['steps']} steps "
         f"differs by {loss_gap:.1e}; the chain's gradients at N = 400 "
