@@ -70,6 +70,18 @@ def _check_size(name: str, n: object) -> int:
     return int(n)
 
 
+def _setup_layer(layer, nin, nout, activation, init: str, seed) -> np.ndarray:
+    """Check and store a dense layer's settings; return its ``(nout, nin)`` weight draw, the
+    one scheme both engines share (so a seed gives the same weights on either)."""
+    _check_activation(activation)
+    layer.nin = _check_size("nin", nin)
+    layer.nout = _check_size("nout", nout)
+    layer.activation = activation
+    layer.init = init
+    limit = _init_limit(init, layer.nin, layer.nout)
+    return np.random.default_rng(seed).uniform(-limit, limit, size=(layer.nout, layer.nin))
+
+
 class _Transposed:
     """A (nin, nout) Tensor parameter seen in PyTorch's (nout, nin) layout, for named state.
 
@@ -338,14 +350,7 @@ class Layer(Module):
         init: str = "glorot_uniform",
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        _check_activation(activation)
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
-        self.activation = activation
-        self.init = init
-        limit = _init_limit(init, self.nin, self.nout)
-        rng = np.random.default_rng(seed)
-        weights = rng.uniform(-limit, limit, size=(self.nout, self.nin)).tolist()
+        weights = _setup_layer(self, nin, nout, activation, init, seed).tolist()
         self.neurons = [Neuron._from_weights(row, activation, init) for row in weights]
         self._relabel("")
 
@@ -418,14 +423,8 @@ class TensorLayer(Module):
         init: str = "glorot_uniform",
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        _check_activation(activation)
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
-        self.activation = activation
-        self.init = init
-        limit = _init_limit(init, self.nin, self.nout)
         # The (nout, nin) draw of Layer, stored transposed (C-ordered) for x @ W.
-        draws = np.random.default_rng(seed).uniform(-limit, limit, size=(self.nout, self.nin))
+        draws = _setup_layer(self, nin, nout, activation, init, seed)
         self.W = Tensor(draws.T)
         self.b = Tensor(np.zeros(self.nout))
         self._act = activation

@@ -17,13 +17,16 @@ import nn
 X, Y = nn.datasets.xor()
 
 
-def test_keras_recipe():
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_keras_recipe(engine):
     """Keras: Dense(3, sigmoid) + Dense(1, sigmoid), SGD lr 0.5, binary cross-entropy,
-    1000 epochs, batch size 4. Asserts: accuracy 1.0 (Keras's per-epoch metric and on a
-    fresh prediction) for at least 4 of 5 seeds."""
+    1000 epochs, batch size 4, on either engine. Asserts: accuracy 1.0 (Keras's per-epoch
+    metric and on a fresh prediction) for at least 4 of 5 seeds."""
     solved = 0
     for seed in range(5):
-        model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=seed)
+        model = nn.MLP(
+            2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=seed, engine=engine
+        )
         h = nn.fit(
             model,
             X,
