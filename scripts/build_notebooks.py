@@ -355,10 +355,16 @@ NEURON = [
         nothing, and changing it cannot change the output.
         """
     ),
+    md("The first of its parents is a leaf: its step has nothing to pass on."),
     code(
         """
         step = next(steps)
         print(step)
+        """
+    ),
+    md("And the other leaf of that product:"),
+    code(
+        """
         step = next(steps)
         print(step)
         """
@@ -375,11 +381,18 @@ NEURON = [
         print(step)
         """
     ),
+    md("The last two steps are the leaves `w1` and `x1`, whose gradients are now final:"),
     code(
         """
-        for step in steps:  # the last two leaves, w1 and x1
-            print(step)
-        print()
+        step = next(steps)
+        print(step)
+        """
+    ),
+    code(
+        """
+        step = next(steps)
+        print(step)
+        assert next(steps, None) is None  # the pass is over
         for v in (x1, w1, x2, w2, b):
             print(f"do/d{v.label} = {v.grad:+.4f}")
         """
