@@ -31,7 +31,8 @@ of other processes on a shared machine.
       for ``x = x * 0.9 + 0.1``, whose ops also wrap each number in a constant leaf (the case
       micrograd's ~1,170 bytes per node refers to; the target is judged on that one).
   (e) create_graph's cost to a plain backward(): the MLP's loss graph, built once, reverse
-      passes through backward() and directly through the float pass it dispatches to.
+      passes through backward() and directly through the float pass it dispatches to,
+      alternating.
   (d) floors, on the same chain: plain floats with a hand-written reverse loop, and the bare
       object-per-node floor (one __slots__ node per op holding data, grad, parents and local
       grads, a creation-order list, a reverse loop over it).
@@ -276,11 +277,12 @@ def time_chain(fn, n: int, reps: int, runs: int) -> dict:
     return {"per_node": min(wall), "cpu": min(cpu), "runs": wall}
 
 
-def time_plain_pass(X: list, y: list, reps: int, direct: bool) -> dict:
+def time_plain_pass(X: list, y: list, pairs: int) -> dict:
     """(e) The cost create_graph support adds to a plain backward(): seconds per reverse pass
-    over one MLP loss graph (built once), through ``backward()`` or (``direct``) through the
-    float pass it dispatches to, ``Node._reverse_pass`` under the same collector pause, which
-    is all backward() would be without create_graph. Grads just accumulate; gc on."""
+    over one MLP loss graph (built once), through ``backward()`` and through the float pass
+    it dispatches to, ``Node._reverse_pass`` under the same collector pause (all backward()
+    would be without create_graph). The two alternate ``pairs`` times, so that load and
+    caches fall on both alike; each keeps its best. Grads just accumulate; gc on."""
     from autograd import Value
     from autograd.engine import _collector_paused
 
@@ -288,17 +290,27 @@ def time_plain_pass(X: list, y: list, reps: int, direct: bool) -> dict:
     loss = mlp_loss(model, mlp_parameters(model), X, y)
     gc.collect()
 
-    def passes() -> None:
-        if direct:
-            for _ in range(reps):
-                with _collector_paused():
-                    loss._reverse_pass(1.0)
-        else:
-            for _ in range(reps):
-                loss.backward()
+    def direct() -> None:
+        with _collector_paused():
+            loss._reverse_pass(1.0)
 
-    wall, cpu = _timed(passes)
-    return {"seconds": wall / reps, "cpu": cpu / reps, "runs": [wall / reps]}
+    through_backward, directly = [], []
+    for _ in range(pairs):
+        through_backward.append(_timed(loss.backward))
+        directly.append(_timed(direct))
+    best = {
+        name: {"seconds": min(w for w, _ in runs), "cpu": min(c for _, c in runs)}
+        for name, runs in (("backward", through_backward), ("direct", directly))
+    }
+    ratio = best["backward"]["seconds"] / best["direct"]["seconds"]
+    # "seconds" picks the round (the fastest backward()); the ratio is that round's own.
+    return {
+        **best,
+        "ratio": ratio,
+        "seconds": best["backward"]["seconds"],
+        "cpu": best["backward"]["cpu"],
+        "runs": [ratio],
+    }
 
 
 def bytes_per_node(build, n: int, backward=None) -> dict:
@@ -432,7 +444,7 @@ def _best(results: list[dict], field: str) -> dict:
     return {**best, "cpu": cpu, "runs": [x for r in results for x in r["runs"]]}
 
 
-def measure(quick: bool = False) -> dict:
+def measure(quick: bool = False, rounds: int = 3) -> dict:
     """Every figure of the report as plain numbers; ``quick`` shrinks every size.
 
     The timings run in interleaved rounds (micrograd, tracegrad and the floors one after the
@@ -444,12 +456,12 @@ def measure(quick: bool = False) -> dict:
     X, y = make_moons()
     if quick:
         X, y = X[:5], y[:5]
-    rounds = 1 if quick else 3
+    rounds = 1 if quick else rounds
     big = 2_000 if quick else 1_000_000
     mem_n = 2_000 if quick else 200_000
     small = {"reps": 2, "runs": 2} if quick else {"reps": 25, "runs": 3}  # per round, N = 400
     mlp = {"name": "mlp", "X": X, "y": y, "steps": 1 if quick else 5, "runs": 1}
-    passes = 1 if quick else 5  # reverse passes a run, for (e)
+    passes = 1 if quick else 10  # pairs of reverse passes a round, for (e)
     tg, mg = (lambda task: run_task("tracegrad", task)), run_micrograd
     timed = {  # key: (run, the figure to minimise)
         "mg_mlp_on": (lambda: mg({**mlp, "gc": True}), "seconds"),
@@ -467,8 +479,7 @@ def measure(quick: bool = False) -> dict:
             "per_node",
         ),
         "bare_chain_big": (lambda: time_chain(bare_chain_grads, big, 1, 1), "per_node"),
-        "tg_pass_backward": (lambda: time_plain_pass(X, y, passes, False), "seconds"),
-        "tg_pass_direct": (lambda: time_plain_pass(X, y, passes, True), "seconds"),
+        "tg_pass": (lambda: time_plain_pass(X, y, passes), "seconds"),
         "floats_chain_big": (lambda: time_chain(floats_chain_grads, big, 1, 1), "per_node"),
     }
     once = {
@@ -555,8 +566,8 @@ def report(res: dict, command: str) -> str:
         for a, b in zip(res[key]["grads"], floats)
     )
 
-    pass_ratio = res["tg_pass_backward"]["seconds"] / res["tg_pass_direct"]["seconds"]
-    pass_cpu = res["tg_pass_backward"]["cpu"] / res["tg_pass_direct"]["cpu"]
+    pass_ratio = res["tg_pass"]["ratio"]  # backward() / direct, in the same round
+    pass_cpu = res["tg_pass"]["backward"]["cpu"] / res["tg_pass"]["direct"]["cpu"]
 
     def after(m: dict) -> str:
         return "RecursionError" if m["after_backward"] is None else f"{m['after_backward']:,.0f}"
@@ -616,9 +627,9 @@ def report(res: dict, command: str) -> str:
         "",
         "| path | ms / pass | backward() / direct |",
         "|---|---:|---:|",
-        f"| `loss.backward()` | {res['tg_pass_backward']['seconds'] * 1e3:.2f} | "
-        f"{res['tg_pass_backward']['seconds'] / res['tg_pass_direct']['seconds']:.3f}x |",
-        f"| `_reverse_pass` directly | {res['tg_pass_direct']['seconds'] * 1e3:.2f} | |",
+        f"| `loss.backward()` | {res['tg_pass']['backward']['seconds'] * 1e3:.2f} | "
+        f"{pass_ratio:.3f}x |",
+        f"| `_reverse_pass` directly | {res['tg_pass']['direct']['seconds'] * 1e3:.2f} | |",
         "",
         "**Targets**",
         "",
@@ -652,13 +663,18 @@ def report(res: dict, command: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the harness")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds (more: steadier on a noisy host)"
+    )
     parser.add_argument("--worker", choices=("tracegrad", "micrograd"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:  # the subprocess side: one task as JSON on stdin, its result on stdout
         print(json.dumps(run_task(args.worker, json.load(sys.stdin))))
         return
     command = "python bench/bench_engine.py" + (" --quick" if args.quick else "")
-    text = report(measure(quick=args.quick), command)
+    if args.rounds != 3:
+        command += f" --rounds {args.rounds}"
+    text = report(measure(quick=args.quick, rounds=args.rounds), command)
     print(text)
     if not args.quick:
         RESULTS.parent.mkdir(exist_ok=True)
