@@ -70,18 +70,6 @@ def _check_size(name: str, n: object) -> int:
     return int(n)
 
 
-def _setup_layer(layer, nin, nout, activation, init: str, seed) -> np.ndarray:
-    """Check and store a dense layer's settings; return its ``(nout, nin)`` weight draw, the
-    one scheme both engines share (so a seed gives the same weights on either)."""
-    _check_activation(activation)
-    layer.nin = _check_size("nin", nin)
-    layer.nout = _check_size("nout", nout)
-    layer.activation = activation
-    layer.init = init
-    limit = _init_limit(init, layer.nin, layer.nout)
-    return np.random.default_rng(seed).uniform(-limit, limit, size=(layer.nout, layer.nin))
-
-
 class _Transposed:
     """A (nin, nout) Tensor parameter seen in PyTorch's (nout, nin) layout, for named state.
 
@@ -330,7 +318,39 @@ class Neuron(Module):
         return f"Neuron({self.nin}, activation={self.activation!r})"
 
 
-class Layer(Module):
+class _Dense(Module):
+    """What `Layer` and `TensorLayer` share: settings, the one initialisation scheme (so a
+    seed gives the same weights on either engine), config and repr."""
+
+    _output_shape = "({nout},)"  # for summary(); the tensor layer's outputs have a batch axis
+
+    def _setup(self, nin, nout, activation, init: str, seed) -> np.ndarray:
+        """Check and store the settings; return the ``(nout, nin)`` weight draw."""
+        _check_activation(activation)
+        self.nin = _check_size("nin", nin)
+        self.nout = _check_size("nout", nout)
+        self.activation = activation
+        self.init = init
+        limit = _init_limit(init, self.nin, self.nout)
+        return np.random.default_rng(seed).uniform(-limit, limit, size=(self.nout, self.nin))
+
+    def _rows(self):
+        name = f"{type(self).__name__} ({self.activation or 'linear'})"
+        return [(name, self._output_shape.format(nout=self.nout), self.num_parameters())]
+
+    def _config(self) -> dict:
+        return {
+            "class": type(self).__name__,
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": self.activation,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class Layer(_Dense):
     """A fully connected layer of ``nout`` neurons on ``engine="value"``.
 
     Called on ``nin`` numbers or Values, returns a list of ``nout`` Values (a single Value when
@@ -350,7 +370,7 @@ class Layer(Module):
         init: str = "glorot_uniform",
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        weights = _setup_layer(self, nin, nout, activation, init, seed).tolist()
+        weights = self._setup(nin, nout, activation, init, seed).tolist()
         self.neurons = [Neuron._from_weights(row, activation, init) for row in weights]
         self._relabel("")
 
@@ -381,24 +401,8 @@ class Layer(Module):
             "bias": ((self.nout,), [n.b for n in self.neurons]),
         }
 
-    def _rows(self):
-        return [
-            (f"Layer ({self.activation or 'linear'})", f"({self.nout},)", self.num_parameters())
-        ]
 
-    def _config(self) -> dict:
-        return {
-            "class": "Layer",
-            "nin": self.nin,
-            "nout": self.nout,
-            "activation": self.activation,
-        }
-
-    def __repr__(self) -> str:
-        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
-
-
-class TensorLayer(Module):
+class TensorLayer(_Dense):
     """A fully connected layer on ``engine="tensor"``: ``activation(x @ W + b)`` on a batch.
 
     ``W`` is a ``(nin, nout)`` Tensor and ``b`` a ``(nout,)`` Tensor. Called on an
@@ -413,6 +417,7 @@ class TensorLayer(Module):
     """
 
     engine = "tensor"
+    _output_shape = "(n, {nout})"
 
     def __init__(
         self,
@@ -424,7 +429,7 @@ class TensorLayer(Module):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         # The (nout, nin) draw of Layer, stored transposed (C-ordered) for x @ W.
-        draws = _setup_layer(self, nin, nout, activation, init, seed)
+        draws = self._setup(nin, nout, activation, init, seed)
         self.W = Tensor(draws.T)
         self.b = Tensor(np.zeros(self.nout))
         self._act = activation
@@ -464,26 +469,6 @@ class TensorLayer(Module):
             "weight": ((self.nout, self.nin), [_Transposed(self.W)]),
             "bias": ((self.nout,), [self.b]),
         }
-
-    def _rows(self):
-        return [
-            (
-                f"TensorLayer ({self.activation or 'linear'})",
-                f"(n, {self.nout})",
-                self.num_parameters(),
-            )
-        ]
-
-    def _config(self) -> dict:
-        return {
-            "class": "TensorLayer",
-            "nin": self.nin,
-            "nout": self.nout,
-            "activation": self.activation,
-        }
-
-    def __repr__(self) -> str:
-        return f"TensorLayer({self.nin}, {self.nout}, activation={self.activation!r})"
 
 
 def _layer_class(engine: str) -> type:
