@@ -108,13 +108,11 @@ def _pow_derivative(a, b, out):
     # d/da = b * a**(b-1). At a = 0 that is 0 for b >= 1 (and b = 1 gives 1), 0 for b = 0
     # (PyTorch masks it) and infinite for 0 < b < 1. ``a > 0 or a < 0`` is ``a != 0``
     # spelled so that it also works when a is a Value.
-    if a > 0 or a < 0:
+    if a > 0 or a < 0 or b >= 1:
         try:
             d_base = b * a ** (b - 1)
         except OverflowError:  # 1e-10 ** -30 is finite, its derivative is not: inf, as torch
-            d_base = b * out / a
-    elif b >= 1:
-        d_base = b * a ** (b - 1)
+            d_base = b * out / a  # (a != 0 here: 0 ** (b - 1) with b >= 1 cannot overflow)
     else:
         d_base = 0.0 if b <= 0 else INF
     # d/db = log(a) * a**b, defined for a > 0 only. A Value exponent requires a > 0 (checked

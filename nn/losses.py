@@ -49,6 +49,13 @@ def _check_probabilities(t, name: str) -> None:
         raise ValueError(f"{name}: targets must lie in [0, 1], got {float(bad[0])!r}")
 
 
+def _check_signs(t, name: str) -> None:
+    t = np.asarray(t)
+    bad = t[(t != -1.0) & (t != 1.0)]
+    if bad.size:
+        raise ValueError(f"{name}: labels must be -1 or +1, got {float(bad[0])!r}")
+
+
 def _flat_preds(preds, name: str) -> list[Value]:
     """Predictions as one flat list of Values (a lone Value counts as one sample)."""
     if isinstance(preds, Value):
@@ -168,15 +175,11 @@ def hinge(preds, targets) -> Value:
     """
     if isinstance(preds, Tensor):
         t = _tensor_targets(preds, targets, "hinge")
-        bad = t[(t != -1.0) & (t != 1.0)]
-        if bad.size:
-            raise ValueError(f"hinge: labels must be -1 or +1, got {float(bad[0])!r}")
+        _check_signs(t, "hinge")
         return (1.0 - t * preds).relu().mean()
     p = _flat_preds(preds, "hinge")
     t = _flat_targets(targets, len(p), "hinge")
-    bad = [x for x in t if x not in (-1.0, 1.0)]
-    if bad:
-        raise ValueError(f"hinge: labels must be -1 or +1, got {bad[0]!r}")
+    _check_signs(t, "hinge")
     return _mean([(1.0 - ti * pi).relu() for pi, ti in zip(p, t)])
 
 

@@ -557,7 +557,7 @@ class MLP(Module):
         return [
             (
                 f"layers.{i} ({layer.activation or 'linear'})",
-                f"(n, {layer.nout})" if self.engine == "tensor" else f"({layer.nout},)",
+                layer._output_shape.format(nout=layer.nout),
                 layer.num_parameters(),
             )
             for i, layer in enumerate(self.layers)

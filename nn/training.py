@@ -177,6 +177,18 @@ def _output_data(out) -> list[float]:
     return [out.data] if isinstance(out, Value) else [v.data for v in out]
 
 
+def _forward(model, batch, nout: int) -> tuple:
+    """The model on a batch: its predictions as the losses take them, and their values as an
+    ``(n, nout)`` array. ``batch`` is an ``(n, nin)`` array on the tensor engine (one pass),
+    a list of rows on the value engine (one pass per row)."""
+    if getattr(model, "engine", "value") == "tensor":
+        preds = model(batch)
+        return preds, preds.data.reshape(len(batch), nout)
+    preds = [model(row) for row in batch]
+    values = np.array([_output_data(p) for p in preds], dtype=np.float64)
+    return preds, values.reshape(len(preds), nout)
+
+
 @contextlib.contextmanager
 def _collector_paused():
     """Pause Python's cyclic garbage collector for one training step.
@@ -274,13 +286,9 @@ def fit(
                 idx = order[start : start + batch_size]
                 with _collector_paused():
                     optimizer.zero_grad()
-                    if on_tensors:
-                        preds = model(rows[idx])
-                        # Predictions as they were before this batch's update (as Keras).
-                        outputs[start : start + len(idx)] = preds.data.reshape(len(idx), nout)
-                    else:
-                        preds = [model(rows[i]) for i in idx]
-                        outputs[start : start + len(idx)] = [_output_data(p) for p in preds]
+                    batch = rows[idx] if on_tensors else [rows[i] for i in idx]
+                    # Predictions as they were before this batch's update (as Keras).
+                    preds, outputs[start : start + len(idx)] = _forward(model, batch, nout)
                     value = loss_fn(preds, Y[idx])
                     value.backward()
                     optimizer.step()
@@ -318,15 +326,9 @@ def evaluate(model, X, y, loss, metrics=("accuracy",)) -> dict[str, float]:
     """
     X, Y, loss_fn, nout = _prepare(model, X, y, loss)
     metric_fns = _resolve_metrics(metrics, loss_fn, nout, Y)
-    n = len(X)
+    on_tensors = getattr(model, "engine", "value") == "tensor"
     with no_grad():
-        if getattr(model, "engine", "value") == "tensor":
-            preds = model(X)
-            outputs = preds.data.reshape(n, nout)
-        else:
-            preds = [model(r) for r in X.tolist()]
-            outputs = np.array([_output_data(p) for p in preds], dtype=np.float64)
-            outputs = outputs.reshape(n, nout)
+        preds, outputs = _forward(model, X if on_tensors else X.tolist(), nout)
         logs = {"loss": float(loss_fn(preds, Y).data)}
     for name, fn in metric_fns.items():
         logs[name] = float(fn(Y, outputs))

@@ -79,6 +79,15 @@ def _frames(
     steps, contributions = _steps(root, nodes, precision)
     # "contribution" labels appear on a node's edges when its step sends them, not before.
     by_step = _edge_mode(edge_labels) == "contribution"
+    local_only = (
+        {
+            (j, k): edge_label(node, parent, local, "local", precision)
+            for j, node in enumerate(nodes)
+            for k, (parent, local) in enumerate(zip(node.parents, node.local_grads))
+        }
+        if by_step
+        else {}
+    )
     if not steps:
         return [], []
     options = {
@@ -109,11 +118,8 @@ def _frames(
             for k in range(len(node.parents)):
                 edge_attrs[(j, k)] = dict(edge_pins[f"e{j}_{k}"])
                 if by_step:
-                    local = node.local_grads[k]
                     edge_attrs[(j, k)]["label"] = (
-                        contributions[(j, k)]
-                        if j in finished
-                        else edge_label(node, node.parents[k], local, "local", precision)
+                        contributions[(j, k)] if j in finished else local_only[(j, k)]
                     )
                 if j == i:
                     edge_attrs[(j, k)].update(color=HIGHLIGHT["color"], penwidth="2.5")
