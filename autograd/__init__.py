@@ -9,7 +9,7 @@ a graph, and a reverse pass that walks it applying the chain rule node by node.
 from .engine import Node, Step, topological_order
 from .functional import grad, hessian, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
-from .modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from .primitive import primitive
 from .tensor import Tensor
 from .value import Value
@@ -23,6 +23,7 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     "detect_anomaly",
+    "name_scope",
     "grad",
     "value_and_grad",
     "hessian",

@@ -174,8 +174,8 @@ class Node:
         >>> a = Value(3.0, "a"); b = Value(2.0, "b"); c = a * b; c.label = "c"
         >>> for step in c.backward_steps(): print(step)
         dc/dc = 1.0 (the seed)
-        dc/da += dc/dc * dc/da = 1.0 * 2.0 = 2.0
-        dc/db += dc/dc * dc/db = 1.0 * 3.0 = 3.0
+        dc/da += dc/dc * ∂c/∂a = 1.0 * 2.0 = 2.0
+        dc/db += dc/dc * ∂c/∂b = 1.0 * 3.0 = 3.0
         dc/db = 3.0 (a leaf: nothing to propagate)
         dc/da = 2.0 (a leaf: nothing to propagate)
         """
@@ -270,7 +270,8 @@ def _fmt(x: Any) -> str:
 class Step:
     """One node's turn in the reverse pass: ``node``, ``upstream`` (d L / d node, final) and
     ``edges``: ``(parent, local, contribution)`` with ``contribution = upstream * local``.
-    ``str(step)`` spells the chain rule out, one line per edge."""
+    ``str(step)`` spells the chain rule out, one line per edge: ``d`` for the gradients the
+    pass accumulates, ``∂`` for the local derivative stored on the edge."""
 
     __slots__ = ("node", "upstream", "edges", "_names", "_is_root")
 
@@ -290,7 +291,7 @@ class Step:
         for parent, local, contribution in self.edges:
             p = name(parent)
             lines.append(
-                f"d{root}/d{p} += d{root}/d{me} * d{me}/d{p} = "
+                f"d{root}/d{p} += d{root}/d{me} * ∂{me}/∂{p} = "
                 f"{_fmt(self.upstream)} * {_fmt(local)} = {_fmt(contribution)}"
             )
         if not self.edges and not self._is_root:

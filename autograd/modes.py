@@ -1,4 +1,4 @@
-"""Thread-local modes: ``no_grad`` / ``enable_grad`` and ``detect_anomaly``.
+"""Thread-local modes: ``no_grad`` / ``enable_grad``, ``detect_anomaly`` and ``name_scope``.
 
 Each thread has its own modes, as in PyTorch: a ``with no_grad():`` in one thread does not
 stop another thread from recording. The hot path reads one flag, ``_modes.plain`` (recording
@@ -8,6 +8,8 @@ and no anomaly checks), so the common case costs a single attribute look-up per 
 from __future__ import annotations
 
 import functools
+import inspect
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,11 +22,13 @@ class _Modes(threading.local):
         self.grad_enabled = True
         self.anomaly = False
         self.plain = True  # grad_enabled and not anomaly: the fast path of every op
+        self.scope: tuple[str, ...] = ()  # the name_scope names open, outermost first
 
-    def set(self, grad_enabled: bool, anomaly: bool) -> None:
+    def set(self, grad_enabled: bool, anomaly: bool, scope: tuple[str, ...]) -> None:
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly
         self.plain = grad_enabled and not anomaly
+        self.scope = scope
 
 
 _modes = _Modes()
@@ -43,16 +47,20 @@ def is_grad_enabled() -> bool:
 
 
 class _ModeContext:
-    """A context manager that is also a decorator, like ``torch.no_grad``."""
+    """A context manager that is also a decorator, like ``torch.no_grad``.
 
-    def _switch(self) -> tuple[bool, bool]:  # pragma: no cover - overridden
+    Decorating a generator function applies the mode while the generator's body runs, each
+    time it is resumed (as PyTorch wraps generators), not only while it is created.
+    """
+
+    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def __enter__(self) -> None:
         # The previous modes live on a per-thread stack, so one instance can be shared
         # between threads or re-entered (as a decorator of a recursive function).
         stack = _saved.__dict__.setdefault("stack", [])
-        stack.append((_modes.grad_enabled, _modes.anomaly))
+        stack.append((_modes.grad_enabled, _modes.anomaly, _modes.scope))
         with _entered_lock:
             entered[0] += 1
         _modes.set(*self._switch())
@@ -63,12 +71,42 @@ class _ModeContext:
             entered[0] -= 1
 
     def __call__(self, fn: F) -> F:
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+    def _wrap_generator(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            inner = fn(*args, **kwargs)
+            # Every resumption (next, send, throw, close) runs the body under the mode; the
+            # caller's code between resumptions runs under the caller's own modes.
+            try:
+                with self:
+                    response = inner.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self:
+                            inner.close()
+                        raise
+                    except BaseException:
+                        with self:
+                            response = inner.throw(*sys.exc_info())
+                    else:
+                        with self:
+                            response = inner.send(request)
+            except StopIteration as done:
+                return done.value
+
+        return generator  # type: ignore[return-value]
 
 
 _saved = threading.local()
@@ -84,15 +122,15 @@ class no_grad(_ModeContext):
     ('', ())
     """
 
-    def _switch(self) -> tuple[bool, bool]:
-        return False, _modes.anomaly
+    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:
+        return False, _modes.anomaly, _modes.scope
 
 
 class enable_grad(_ModeContext):
     """Turn recording back on inside ``no_grad`` (``backward(create_graph=True)`` uses it)."""
 
-    def _switch(self) -> tuple[bool, bool]:
-        return True, _modes.anomaly
+    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:
+        return True, _modes.anomaly, _modes.scope
 
 
 class detect_anomaly(_ModeContext):
@@ -108,5 +146,29 @@ class detect_anomaly(_ModeContext):
     FloatingPointError: -: result is nan, at inf - inf
     """
 
-    def _switch(self) -> tuple[bool, bool]:
-        return _modes.grad_enabled, True
+    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:
+        return _modes.grad_enabled, True, _modes.scope
+
+
+class name_scope(_ModeContext):
+    """Nodes made inside get ``name`` appended to their ``.scope``; scopes nest and are
+    thread-local. viz groups and collapses a drawing by scope; nn opens one per layer.
+
+    >>> from autograd import Value
+    >>> with name_scope("layer0"):
+    ...     with name_scope("neuron1"):
+    ...         y = Value(2.0) * 3
+    >>> y.scope
+    ('layer0', 'neuron1')
+    """
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name_scope: name must be a non-empty str, got {name!r}")
+        self.name = name
+
+    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:
+        return _modes.grad_enabled, _modes.anomaly, _modes.scope + (self.name,)
+
+    def __repr__(self) -> str:
+        return f"name_scope({self.name!r})"

@@ -85,6 +85,7 @@ def _constant(x: Any, op: TensorOp) -> Tensor | None:
         node.data = _as_array(x, f"{op.name}: operand", copy=False)
     node.grad = None
     node.label = ""
+    node.scope = _modes.scope
     node._op = CONSTANT
     node.parents = ()
     node.local_grads = ()
@@ -141,6 +142,7 @@ def _record(op: TensorOp, data: np.ndarray, parents: tuple, args: tuple) -> Tens
     node.data = data
     node.grad = None
     node.label = ""
+    node.scope = _modes.scope
     if _modes.grad_enabled:
         node._op = op
         node.parents = parents
@@ -168,6 +170,7 @@ def _unary(op: TensorOp, a: Tensor, args: tuple = ()) -> Tensor:
     node.data = data
     node.grad = None
     node.label = ""
+    node.scope = _modes.scope
     node._op = op
     node.parents = (a,)
     node.local_grads = op.derivative(x, data, *args) if a._op is not CONSTANT else _NO_GRADIENT
@@ -205,6 +208,7 @@ def _binary(op: TensorOp, a: Tensor, b: Tensor) -> Tensor:
     node.data = data
     node.grad = None
     node.label = ""
+    node.scope = _modes.scope
     node._op = op
     node.parents = (a, b)
     node.local_grads = local_grads
@@ -252,7 +256,7 @@ class Tensor(Node):
     (4.25, [-9.0, -13.0])
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "parents", "local_grads", "_args")
+    __slots__ = ("data", "grad", "label", "scope", "_op", "parents", "local_grads", "_args")
 
     _cleared_grad = None  # zero_grad sets None, as PyTorch's set_to_none
     __array_ufunc__ = None  # numpy defers to our operators (ndarray @ Tensor, 2.0 * Tensor)
@@ -263,6 +267,7 @@ class Tensor(Node):
         self.data = _as_array(data, "Tensor", copy=True)
         self.grad = None
         self.label = label
+        self.scope = _modes.scope
         self._op = LEAF
         self.parents = ()
         self.local_grads = ()

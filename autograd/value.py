@@ -75,6 +75,7 @@ def _lift(x: Any, op: Op) -> Value:
     node.data = x
     node.grad = 0.0
     node.label = ""
+    node.scope = _modes.scope
     node._op = CONSTANT
     node.parents = ()
     node.local_grads = ()
@@ -93,6 +94,7 @@ def _record(op: Op, data: float, parents: tuple, xs: tuple) -> Value:
     node.data = data
     node.grad = 0.0
     node.label = ""
+    node.scope = _modes.scope
     if _modes.grad_enabled:
         node._op = op
         node.parents = parents
@@ -119,6 +121,7 @@ def _unary(op: Op, a: Value) -> Value:
     node.data = data
     node.grad = 0.0
     node.label = ""
+    node.scope = _modes.scope
     node._op = op
     node.parents = (a,)
     node.local_grads = local_grads
@@ -141,6 +144,7 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     node.data = data
     node.grad = 0.0
     node.label = ""
+    node.scope = _modes.scope
     node._op = op
     node.parents = (a, b)
     node.local_grads = local_grads
@@ -175,7 +179,7 @@ class Value(Node):
     (4.3891, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "parents", "local_grads")
+    __slots__ = ("data", "grad", "label", "scope", "_op", "parents", "local_grads")
 
     _cleared_grad = 0.0
     __array_ufunc__ = None  # numpy defers to our operators instead of making object arrays
@@ -186,6 +190,7 @@ class Value(Node):
         self.data = _as_float(data)
         self.grad = 0.0
         self.label = label
+        self.scope = _modes.scope
         self._op = LEAF
         self.parents = ()
         self.local_grads = ()

@@ -424,8 +424,8 @@ def test_str_of_a_step_spells_the_chain_rule_with_labels():
     step = next(s for s in L.backward_steps() if s.node is c)
     text = str(step)
     # dc/da = b = 3.0, dL/dc = k = 2.0; dc/db = a = 1.5.
-    assert "dL/da += dL/dc * dc/da = 2.0 * 3.0 = 6.0" in text
-    assert "dL/db += dL/dc * dc/db = 2.0 * 1.5 = 3.0" in text
+    assert "dL/da += dL/dc * ∂c/∂a = 2.0 * 3.0 = 6.0" in text
+    assert "dL/db += dL/dc * ∂c/∂b = 2.0 * 1.5 = 3.0" in text
 
 
 # --- the same properties on random DAGs ----------------------------------------------------

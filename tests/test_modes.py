@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from autograd import Value, detect_anomaly, is_grad_enabled, no_grad
+from autograd import Value, detect_anomaly, is_grad_enabled, name_scope, no_grad
 
 inf = math.inf
 
@@ -240,3 +240,142 @@ def test_backward_anomaly_under_create_graph_names_the_op():
     with detect_anomaly():
         with pytest.raises(FloatingPointError, match="sqrt"):
             y.backward(create_graph=True)
+
+
+# --- modes as decorators of generator functions -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mode, read",
+    [
+        (no_grad, lambda: is_grad_enabled() is False),
+        (detect_anomaly, lambda: _anomaly_on()),
+        (lambda: name_scope("gen"), lambda: Value(1.0).scope == ("gen",)),
+    ],
+)
+def test_a_decorated_generator_runs_its_body_under_the_mode_at_every_resumption(mode, read):
+    # PyTorch wraps generators: the mode holds while the body runs, not when it is created.
+    @mode()
+    def body():
+        got = yield read()
+        yield read() and got == "sent"
+
+    gen = body()
+    assert read() is False  # creating it switches nothing
+    assert next(gen) is True
+    assert read() is False  # between resumptions the caller's own mode is back
+    assert gen.send("sent") is True
+    assert read() is False
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def _anomaly_on() -> bool:
+    try:
+        Value(math.inf) - Value(math.inf)
+    except FloatingPointError:
+        return True
+    return False
+
+
+def test_a_decorated_generator_sees_throw_and_close_under_the_mode():
+    seen = []
+
+    @no_grad()
+    def body():
+        try:
+            yield 1
+        except KeyError:
+            seen.append(("throw", is_grad_enabled()))
+            yield 2
+        finally:
+            seen.append(("close", is_grad_enabled()))
+
+    gen = body()
+    next(gen)
+    assert gen.throw(KeyError("k")) == 2
+    gen.close()
+    assert seen == [("throw", False), ("close", False)]
+    assert is_grad_enabled()
+
+
+def test_a_decorated_generator_returns_its_value():
+    @no_grad()
+    def body():
+        yield 1
+        return "done"
+
+    gen = body()
+    next(gen)
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done"
+
+
+# --- name_scope -------------------------------------------------------------------------------
+
+
+def test_name_scope_nests_and_restores():
+    outside = Value(1.0)
+    with name_scope("layer0"):
+        a = Value(2.0)
+        with name_scope("neuron1"):
+            b = a * 3
+        c = b + a
+    d = c * 2
+    assert outside.scope == () and d.scope == ()
+    assert a.scope == ("layer0",) and c.scope == ("layer0",)
+    assert b.scope == ("layer0", "neuron1")
+    assert b.parents[1].scope == ("layer0", "neuron1")  # the constant 3 was made there too
+
+
+def test_name_scope_restores_on_exception():
+    with pytest.raises(RuntimeError):
+        with name_scope("s"):
+            raise RuntimeError("boom")
+    assert Value(1.0).scope == ()
+
+
+def test_name_scope_as_a_decorator():
+    @name_scope("loss")
+    def square(x):
+        return x * x
+
+    assert square(Value(3.0)).scope == ("loss",)
+    assert Value(1.0).scope == ()
+
+
+def test_name_scope_is_thread_local():
+    seen = []
+    started, release = threading.Event(), threading.Event()
+
+    def other():
+        started.wait()
+        seen.append(Value(1.0).scope)
+        release.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with name_scope("mine"):
+        started.set()
+        release.wait()
+        mine = Value(1.0).scope
+    thread.join()
+    assert seen == [()] and mine == ("mine",)
+
+
+@pytest.mark.parametrize("bad", ["", None, 3, ("a",)])
+def test_name_scope_needs_a_non_empty_name(bad):
+    with pytest.raises(TypeError, match="name_scope"):
+        name_scope(bad)
+
+
+def test_tensor_nodes_record_their_scope():
+    import numpy as np
+
+    from autograd import Tensor
+
+    with name_scope("layer0"):
+        w = Tensor(np.ones(2))
+        y = (w * 2).sum()
+    assert w.scope == ("layer0",) and y.scope == ("layer0",)
