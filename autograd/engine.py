@@ -1,28 +1,39 @@
-"""The graph machinery: topological order, the reverse pass, its steps, accumulation.
+"""The graph machinery: applying an op, topological order, the reverse pass and its steps.
 
-It knows nothing about particular ops, nor about floats: a node is anything with
-``parents`` (a tuple, in operand order), ``local_grads`` (a tuple aligned with them: the
-local derivative d node / d parent, stored at forward time) and ``grad``. The reverse pass
-multiplies each node's upstream gradient by each local gradient and adds the product to the
-parent: that is the chain rule, and all there is. ``Value`` (floats) and ``Tensor`` (arrays,
-whose local gradients may be linear maps that define ``upstream * local``) both run on it.
+It knows nothing about particular ops (they are rows of the tables in ``ops.py`` and
+``tensor_ops.py``), and little about the node kinds (``Value`` holds a float, ``Tensor`` an
+array): what differs between them is a handful of class attributes and hooks, listed on
+``Node``. The reverse pass multiplies each node's upstream gradient by each local gradient
+stored on it and adds the product to the parent: that is the chain rule, and all there is.
 
-Accumulation semantics are PyTorch's: ``.grad`` is added to (``+=``), and every pass
-propagates only its own contributions, which it tracks in a per-pass table (``pending``),
-never the ``.grad`` a node already held. Everything is iterative: no recursion, so depth is
-limited by memory, not by Python's recursion limit.
+How a node stores its graph: ``_a`` and ``_b`` are its operands, ``_da`` and ``_db`` the local
+derivatives d node / d operand (stored at forward time); a one-operand node has ``_b`` set to
+the kind's ``_NO_OPERAND`` and an op of more operands (a ``primitive``) keeps tuples in
+``_a`` and ``_da``. A plain number operand (the ``2`` of ``a * 2``) is kept as the number
+itself, a *raw constant*, and becomes a constant leaf node only when someone reads
+``.parents``: so one op is one object that Python's cyclic garbage collector tracks, and the
+number costs nothing. A constant gets no gradient until it is made a node (its gradient is
+then ``upstream * local`` so far, which is what the passes would have given it), and from
+then on it is accumulated into like any leaf.
+
+Accumulation semantics are PyTorch's: a pass sums each node's contributions (``pending``,
+per pass) and then adds the sum to ``.grad``; it never propagates the ``.grad`` a node
+already held. Everything is iterative: no recursion, so depth is limited by memory only.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from .modes import _modes, enable_grad
+from .ops import CONSTANT, LEAF, Op
 
+_new = object.__new__
 _collector_lock = threading.Lock()
 _collector_pauses = [0, False]  # passes running in any thread; was gc enabled before them
 
@@ -31,11 +42,11 @@ _collector_pauses = [0, False]  # passes running in any thread; was gc enabled b
 def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for the duration of a reverse pass.
 
-    The pass allocates only acyclic objects (floats or arrays, dict entries, stack tuples),
-    which reference counting frees, so the collector has nothing to find; but with a large
-    graph alive, every collection it triggers walks millions of live nodes: that tripled
-    the pass's cost. Nested and concurrent passes share one pause (a counter), and the
-    collector's previous state is restored by the last pass to finish.
+    The pass allocates only acyclic objects (floats or arrays, dict entries), which
+    reference counting frees, so the collector has nothing to find; but with a large graph
+    alive, every collection it triggers walks the whole live graph. Nested and concurrent
+    passes share one pause (a counter), and the collector's previous state is restored by
+    the last pass to finish.
     """
     with _collector_lock:
         if _collector_pauses[0] == 0:
@@ -51,70 +62,73 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def topological_order(root: Node) -> list[Node]:
-    """Every node reachable from ``root``, each after all of its parents; ``root`` last.
-
-    An iterative depth-first search with an explicit stack of parent iterators.
-
-    >>> from autograd import Value
-    >>> a = Value(2.0, "a"); b = a * a; c = b + a
-    >>> [n.label or n.op for n in topological_order(c)]
-    ['a', '*', '+']
-    """
-    order: list[Node] = []
-    visited = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                if parent.parents:
-                    stack.append((parent, iter(parent.parents)))
-                    break
-                order.append(parent)  # a leaf is finished as soon as it is seen
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
-
-def _anomaly(node: Node, parent: Node, contribution: Any) -> FloatingPointError:
-    inputs = ", ".join(repr(p.data) for p in node.parents)
-    which = f"its input {parent.label!r}" if parent.label else "an input"
-    return FloatingPointError(
-        f"{node.op}: gradient flowing to {which} is {contribution!r} (not finite), "
-        f"at {node.op}({inputs}) = {node.data!r}"
-    )
-
-
 class Node:
-    """Base class of graph nodes (``Value``, ``Tensor``): the reverse pass lives here.
+    """Base class of graph nodes (``Value``, ``Tensor``): the graph and the reverse pass.
 
-    Subclasses define the slots ``data grad label _op parents local_grads`` and:
-    ``_seed(grad)`` (turn the user's seed into a gradient of the node's kind),
-    ``_grad_is_unset(g)`` (no pass has written ``g`` yet: a create_graph gradient then
-    replaces it rather than adding to it, so it is exactly the graph of its contributions,
-    with no ``0 + ...`` node in front), ``_owned(g)`` (a leaf's first gradient as an object
-    no other node shares: a leaf's ``.grad`` is the user's, accumulated in place and updated
-    in place by optimizers), ``is_constant``, ``_cleared_grad`` (what ``zero_grad``
-    stores), ``_is_finite(g)``, ``_constant(g)`` (wrap a seed as a leaf for
-    ``create_graph``) and ``_differentiable_locals()`` (the local gradients recomputed as
-    nodes, for ``create_graph``).
+    A node kind defines the slots ``data grad label scope _op _a _b _da _db`` and:
+    ``_raw`` (the class of its raw constant operands: float, ndarray), ``_NO_OPERAND`` (an
+    instance of it: a one-operand node's ``_b``), ``_cleared_grad`` (``.grad`` before any
+    pass), ``_lift(x, op)`` (a number operand as a raw constant, or TypeError),
+    ``_result(data, op)`` (an op's forward result as the kind's data), ``_locals(op, xs, out,
+    params, operands)`` (the local derivatives at forward time), ``_node_locals()`` (the same
+    as recorded nodes, for create_graph), ``_error_context(op, xs)`` and
+    ``_nonfinite(data)`` (error wording), ``_finite(g)``, ``_seed(grad)``,
+    ``_constant_leaf(raw, owner, local)``, ``_grad_is_unset(g)`` and ``_add_grads(pending)``.
     """
 
     __slots__ = ()
 
-    @staticmethod
-    def _owned(g: Any) -> Any:
-        return g  # immutable gradients (floats) need nothing
+    # --- the graph, as the API reads it ---------------------------------------------------
 
     @property
     def op(self) -> str:
         """The op's name (``"+"``, ``"tanh"``, ...), ``""`` for a leaf."""
         return self._op.name
 
-    # --- the reverse pass ---------------------------------------------------------------
+    @property
+    def is_constant(self) -> bool:
+        """True for a constant leaf: a plain number (or array) an op wrapped as its operand,
+        like the 2 of ``a + 2``; False for the nodes you make and every computed node."""
+        return self._op is CONSTANT
+
+    @property
+    def parents(self) -> tuple:
+        """The nodes this one was computed from, in operand order (``()`` for a leaf)."""
+        a = self._a
+        if a is None:
+            return ()
+        raw = self._raw
+        if a.__class__ is tuple:
+            if any(p.__class__ is raw for p in a):
+                self._a = a = tuple(
+                    self._constant_parent(p, local) if p.__class__ is raw else p
+                    for p, local in zip(a, self._da)
+                )
+            return a
+        if a.__class__ is raw:
+            self._a = a = self._constant_parent(a, self._da)
+        if self._op.arity == 1:
+            return (a,)
+        b = self._b
+        if b.__class__ is raw:
+            self._b = b = self._constant_parent(b, self._db)
+        return (a, b)
+
+    @property
+    def local_grads(self) -> tuple:
+        """The local derivatives d self / d parent, aligned with ``parents``."""
+        if self._a is None:
+            return ()
+        if self._a.__class__ is tuple:
+            return self._da
+        return (self._da,) if self._op.arity == 1 else (self._da, self._db)
+
+    def _constant_parent(self, raw: Any, local: Any) -> Node:
+        node = self._constant_leaf(raw, self, local)
+        node.scope = self.scope
+        return node
+
+    # --- the reverse pass -----------------------------------------------------------------
 
     def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None:
         """Accumulate d self / d node into ``node.grad`` for every node reachable from self.
@@ -132,43 +146,20 @@ class Node:
             with enable_grad():
                 pending = _propagate(self, self._constant(seed), create_graph=True)
                 for node, g in pending.items():
-                    old = node.grad
-                    node.grad = g if node._grad_is_unset(old) else old + g
+                    if g is not None:
+                        old = node.grad
+                        node.grad = g if node._grad_is_unset(old) else old + g
             return
         with _collector_paused():
-            self._reverse_pass(seed)
-
-    def _reverse_pass(self, seed: Any) -> None:
-        check = _modes.anomaly
-        old = self.grad
-        self.grad = seed if old is None else old + seed
-        pending = {self: seed}  # pass-local upstream gradients of the non-leaf nodes
-        for node in reversed(topological_order(self)):
-            parents = node.parents
-            if not parents:
-                continue
-            upstream = pending.pop(node)
-            for parent, local in zip(parents, node.local_grads):
-                contribution = upstream * local
-                if check and not node._is_finite(contribution):
-                    raise _anomaly(node, parent, contribution)
-                old = parent.grad
-                if parent.parents:
-                    parent.grad = contribution if old is None else old + contribution
-                    old = pending.get(parent)
-                    pending[parent] = contribution if old is None else old + contribution
-                elif old is None:  # a Tensor leaf's first gradient (a Value's starts at 0.0)
-                    parent.grad = parent._owned(contribution)
-                else:  # a leaf accumulates in place, as in PyTorch (a float just rebinds)
-                    old += contribution
-                    parent.grad = old
+            self._add_grads(_propagate(self, seed))
 
     def backward_steps(self, grad: Any = 1.0) -> Iterator[Step]:
         """The reverse pass of ``backward()``, one ``Step`` per node, in the order it visits.
 
         When a step is yielded its node's upstream gradient is final and the step's
         contributions are already in its parents' ``.grad``. Exhausting the generator leaves
-        the same gradients as ``backward()``.
+        the same gradients as ``backward()`` (bit for bit: the same products, summed in the
+        same order).
 
         >>> from autograd import Value
         >>> a = Value(3.0, "a"); b = Value(2.0, "b"); c = a * b; c.label = "c"
@@ -180,67 +171,312 @@ class Node:
         dc/da = 2.0 (a leaf: nothing to propagate)
         """
         seed = self._seed(grad)
-        order = topological_order(self)
+        order = _order(self, constants=True)
         names = _Names(self, order)
-        old = self.grad
-        self.grad = seed if old is None else old + seed
-        pending = {self: seed}  # pass-local upstream gradients, leaves included
+        check = _modes.anomaly
+        before = {node: node._grad_before_pass() for node in order}
+        pending = {self: seed}
+        self._show_grad(before[self], seed)
         for node in reversed(order):
-            upstream = pending.pop(node)
+            upstream = pending[node]
             edges = []
             for parent, local in zip(node.parents, node.local_grads):
                 contribution = upstream * local
-                if _modes.anomaly and not node._is_finite(contribution):
+                if check and not node._finite(contribution):
                     raise _anomaly(node, parent, contribution)
-                old = parent.grad
-                if parent.parents:
-                    parent.grad = contribution if old is None else old + contribution
-                elif old is None:
-                    parent.grad = parent._owned(contribution)
-                else:
-                    old += contribution
-                    parent.grad = old
                 old = pending.get(parent)
-                pending[parent] = contribution if old is None else old + contribution
+                pending[parent] = total = contribution if old is None else old + contribution
+                parent._show_grad(before[parent], total)
                 edges.append((parent, local, contribution))
             yield Step(node, upstream, tuple(edges), names, node is self)
 
     def zero_grad(self) -> None:
         """Reset ``.grad`` on every node reachable from self (0.0 for Values)."""
-        for node in topological_order(self):
+        for node in _order(self, constants=True):
             node.grad = node._cleared_grad
 
 
-def _propagate(root: Node, seed: Any, create_graph: bool) -> dict[Node, Any]:
-    """One reverse pass that writes no ``.grad``: d root / d node for every reachable node.
+def _order(root: Node, constants: bool = False, limit: int | None = None) -> list[Node]:
+    """Every node reachable from ``root``, each after all of its parents; ``root`` last.
 
-    With ``create_graph`` the local gradients are recomputed as nodes (``Op.derivative`` on
-    the parents), so the results carry graphs; the caller enables recording.
-    This is what the functional API (``grad``, ``hessian``) builds on.
+    A depth-first search with an explicit stack: a node is finished once none of its
+    parents is left unvisited, and a grey node can never be met again (that would be a
+    cycle). Raw constants are skipped, or made nodes when ``constants`` (the graph as
+    ``.parents`` shows it). More than ``limit`` nodes raises ``ValueError``, early.
     """
-    pending = {root: seed}
-    for node in reversed(topological_order(root)):
-        upstream = pending[node]
-        if not node.parents:
+    raw = root._raw
+    order: list[Node] = []
+    visited = {root}
+    stack = [root]
+    push, finish, see = stack.append, order.append, visited.add
+    most = sys.maxsize if limit is None else limit
+    while stack:
+        node = stack[-1]
+        a = node._a
+        if a is not None:
+            if constants:
+                node.parents  # noqa: B018 - makes its raw constants nodes
+                a = node._a
+            if a.__class__ is tuple:
+                descend = None
+                for p in a:
+                    if p.__class__ is not raw and p not in visited:
+                        see(p)
+                        if p._a is None:
+                            finish(p)  # a leaf is finished as soon as it is seen
+                        else:
+                            descend = p
+                            break
+                if descend is not None:
+                    if len(visited) > most:
+                        _too_many(root, most)
+                    push(descend)
+                    continue
+            else:
+                if a.__class__ is not raw and a not in visited:
+                    see(a)
+                    if a._a is not None:
+                        if len(visited) > most:
+                            _too_many(root, most)
+                        push(a)
+                        continue
+                    finish(a)
+                b = node._b
+                if b.__class__ is not raw and b not in visited:
+                    see(b)
+                    if b._a is not None:
+                        if len(visited) > most:
+                            _too_many(root, most)
+                        push(b)
+                        continue
+                    finish(b)
+        stack.pop()
+        finish(node)
+    if len(order) > most:
+        _too_many(root, most)
+    return order
+
+
+def _too_many(root: Node, limit: int, cap: int = 100_000) -> None:
+    """Refuse a graph of more than ``limit`` nodes, counting at most ``cap`` of them."""
+    total = _count(root, cap)
+    size = f"more than {cap:,}" if total > cap else f"{total:,}"
+    hint = "a larger max_nodes" if total > cap else f"max_nodes={total}"
+    raise ValueError(
+        f"the graph has {size} nodes, more than max_nodes={limit}; pass {hint} to allow them"
+    )
+
+
+def _count(root: Node, cap: int) -> int:
+    """Number of nodes reachable from root (constants included), counting past ``cap``
+    no further."""
+    raw = root._raw
+    seen = {root}
+    stack = [root]
+    constants = 0
+    while stack and len(seen) + constants <= cap:
+        node = stack.pop()
+        a = node._a
+        if a is None:
             continue
-        try:
-            locals_ = node._differentiable_locals() if create_graph else node.local_grads
-            for parent, local in zip(node.parents, locals_):
-                contribution = upstream * local
-                if _modes.anomaly and not node._is_finite(contribution):
-                    raise _anomaly(node, parent, contribution)
-                old = pending.get(parent)
-                pending[parent] = contribution if old is None else old + contribution
-        except FloatingPointError as error:
-            if str(error).startswith(f"{node.op}:"):
-                raise
-            # Under create_graph the gradient is computed by recorded ops, so detect_anomaly
-            # fires inside one of them ('*', say): name the node being differentiated.
-            raise FloatingPointError(
-                f"{node.op}: gradient is not finite while differentiating "
-                f"{node.op}({', '.join(repr(p.data) for p in node.parents)}) ({error})"
-            ) from None
+        for p in a if a.__class__ is tuple else (a, node._b):
+            if p.__class__ is raw:
+                constants += p is not node._NO_OPERAND
+            elif p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return len(seen) + constants
+
+
+def topological_order(root: Node, max_nodes: int | None = None) -> list[Node]:
+    """Every node reachable from ``root``, each after all of its parents; ``root`` last.
+
+    The order depends only on the graph's shape and operand order (the first operand's
+    side first), so numbering nodes by it gives the same numbers every time the same graph
+    is built. More than ``max_nodes`` nodes raises ``ValueError`` saying how many there
+    are, after counting at most 100,000 of them.
+
+    >>> from autograd import Value
+    >>> a = Value(2.0, "a"); b = a * a; c = b + a
+    >>> [n.label or n.op for n in topological_order(c)]
+    ['a', '*', '+']
+    """
+    if max_nodes is not None and (
+        isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
+    ):
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    return _order(root, constants=True, limit=max_nodes)
+
+
+def _propagate(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, Any]:
+    """The reverse pass: d root / d node for every node reachable from root, as a dict.
+
+    It writes no ``.grad`` (``backward`` adds the results to them; the functional API reads
+    the ones it wants). With ``create_graph`` the local gradients are recomputed as nodes
+    (the rows' derivatives applied to the parents), so the results carry graphs; the caller
+    enables recording. The two operands of a node are written out rather than looped over:
+    this is the engine's hottest loop, and a loop over pairs costs half again as much.
+    """
+    raw = root._raw
+    check = _modes.anomaly
+    pending = {root: seed}
+    node = root
+    try:
+        for node in reversed(_order(root)):
+            a = node._a
+            if a is None:
+                continue
+            upstream = pending[node]
+            if create_graph:
+                locals_ = node._node_locals()
+            elif a.__class__ is tuple:
+                locals_ = node._da
+            else:
+                locals_ = None
+            if a.__class__ is tuple:
+                for parent, local in zip(a, locals_):
+                    if parent.__class__ is not raw:
+                        contribution = upstream * local
+                        if check and not node._finite(contribution):
+                            raise _anomaly(node, parent, contribution)
+                        old = pending.get(parent)
+                        pending[parent] = contribution if old is None else old + contribution
+                continue
+            if a.__class__ is not raw:
+                contribution = upstream * (node._da if locals_ is None else locals_[0])
+                if check and not node._finite(contribution):
+                    raise _anomaly(node, a, contribution)
+                old = pending.get(a)
+                pending[a] = contribution if old is None else old + contribution
+            b = node._b
+            if b.__class__ is not raw:
+                contribution = upstream * (node._db if locals_ is None else locals_[1])
+                if check and not node._finite(contribution):
+                    raise _anomaly(node, b, contribution)
+                old = pending.get(b)
+                pending[b] = contribution if old is None else old + contribution
+    except FloatingPointError as error:
+        if not create_graph or str(error).startswith(f"{node.op}:"):
+            raise
+        # Under create_graph the gradient is computed by recorded ops, so detect_anomaly
+        # fires inside one of them ('*', say): name the node being differentiated.
+        inputs = ", ".join(repr(p.data) for p in node.parents)
+        raise FloatingPointError(
+            f"{node.op}: gradient is not finite while differentiating {node.op}({inputs}) ({error})"
+        ) from None
     return pending
+
+
+def _anomaly(node: Node, parent: Any, contribution: Any) -> FloatingPointError:
+    inputs = ", ".join(repr(p.data) for p in node.parents)
+    label = getattr(parent, "label", "")
+    which = f"its input {label!r}" if label else "an input"
+    return FloatingPointError(
+        f"{node.op}: gradient flowing to {which} is {contribution!r} (not finite), "
+        f"at {node.op}({inputs}) = {node.data!r}"
+    )
+
+
+# --- applying an op: the one general path ----------------------------------------------
+
+
+def kind_of(operands: tuple, op: Op) -> type:
+    """The node kind (Value or Tensor) of an op's node operands; TypeError if they mix."""
+    kind = None
+    for x in operands:
+        if isinstance(x, Node):
+            if kind is None:
+                kind = x._kind
+            elif x._kind is not kind:
+                raise TypeError(
+                    f"{op.name}: cannot mix {kind.__name__} and {x._kind.__name__} in one op"
+                )
+    if kind is None:
+        raise TypeError(f"{op.name}: needs a Value or Tensor operand")
+    return kind
+
+
+def apply(op: Op, operands: tuple, params: tuple = (), kind: type | None = None) -> Node:
+    """Apply a row to its operands (nodes and plain numbers or arrays) and its parameters:
+    lift the numbers to raw constants, run the forward, word a domain error, and record the
+    result. Every op goes through here except ``Value``'s generated fast paths, which take
+    it too for everything but the common case.
+
+    >>> from autograd import Value
+    >>> from autograd.ops import SCALAR_OPS
+    >>> apply(SCALAR_OPS["*"], (Value(3.0), 2)).data
+    6.0
+    """
+    kind = kind or kind_of(operands, op)
+    raw = kind._raw
+    parents = []
+    xs = []
+    for x in operands:
+        if isinstance(x, Node):
+            if x._kind is not kind:
+                raise TypeError(
+                    f"{op.name}: cannot mix {kind.__name__} and {x._kind.__name__} in one op"
+                )
+            xs.append(x.data)
+        else:
+            if x.__class__ is not raw:
+                x = kind._lift(x, op)
+            xs.append(x)
+        parents.append(x)
+    parents, xs = tuple(parents), tuple(xs)
+    if op.check is not None:
+        op.check(*parents)
+    try:
+        data = op.forward(*xs, *params)
+    except FloatingPointError:  # detect_anomaly's own error, already worded
+        raise
+    except (ArithmeticError, ValueError, IndexError, TypeError) as error:
+        raise op_error(op, kind, xs, error) from None
+    return record(kind, op, kind._result(data, op), parents, xs, params)
+
+
+def op_error(op: Op, kind: type, xs: tuple, error: Exception) -> Exception:
+    """A domain error (or a shape error) as the user reads it: the op's name, the reason,
+    and the offending values (``log: input must be > 0, at log(-1.0)``)."""
+    return type(error)(f"{op.name}: {error}{kind._error_context(op, xs)}")
+
+
+def record(
+    kind: type,
+    op: Op,
+    data: Any,
+    parents: tuple,
+    xs: tuple,
+    params: tuple,
+    local_grads: tuple | None = None,
+) -> Node:
+    """The result node of an op, as the modes say: under ``no_grad`` a leaf, under
+    ``detect_anomaly`` refused if not finite, in a ``name_scope`` scoped. ``local_grads``
+    are computed here unless the caller has them already."""
+    modes = _modes
+    if modes.anomaly:
+        bad = kind._nonfinite(data)
+        if bad:
+            raise FloatingPointError(f"{op.name}: {bad}, at {kind._call(op, xs)}")
+    node = _new(kind)
+    node.data = data
+    node.grad = kind._cleared_grad
+    node.label = ""
+    node.scope = modes.scope
+    if not modes.grad_enabled:
+        node._op = LEAF
+        node._a = None
+        return node
+    if local_grads is None:
+        try:
+            local_grads = kind._locals(op, xs, data, params, parents)
+        except FloatingPointError:
+            raise
+        except (ArithmeticError, ValueError) as error:
+            raise op_error(op, kind, xs, error) from None
+    node._op = op
+    node._store(parents, local_grads, params)
+    return node
 
 
 class _Names:
@@ -253,7 +489,7 @@ class _Names:
     def __call__(self, node: Node) -> str:
         if node.label or self._index[node] == 0:
             return node.label or self.root
-        if not node.parents and node.is_constant:
+        if node.is_constant:
             return _fmt(node.data)
         return f"v{self._index[node]}"
 

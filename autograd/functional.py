@@ -143,17 +143,22 @@ def value_and_grad(
     return value_and_gradient
 
 
-def hessian(f: Callable[..., Any]) -> Callable[..., list[list[float]]]:
-    """For ``f`` of n scalar arguments: the n x n matrix of second derivatives (nested list).
+def hessian(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The matrix of second derivatives of ``f``.
 
-    One create_graph pass gives the n first derivatives as graphs; one plain pass over each
-    gives a row.
+    For ``f`` of n scalar arguments: an n x n nested list of floats. For ``f`` of one array
+    argument of size n: an array of shape ``x.shape + x.shape``. One create_graph pass gives
+    the first derivatives as graphs; one plain pass over them per input element gives a row.
 
     >>> hessian(lambda x, y: x * x * y)(1.0, 2.0)
     [[4.0, 2.0], [2.0, 0.0]]
+    >>> hessian(lambda v: (v * v * v).sum())(np.array([1.0, 2.0])).tolist()
+    [[6.0, 0.0], [0.0, 12.0]]
     """
 
-    def hessian_at(*args: float) -> list[list[float]]:
+    def hessian_at(*args: Any) -> Any:
+        if len(args) == 1 and isinstance(args[0], (np.ndarray, list, tuple)):
+            return _array_hessian(f, args[0])
         leaves = [Value(a) for a in args]
         out = _recorded(f, *leaves)
         if not isinstance(out, Value):
@@ -163,12 +168,37 @@ def hessian(f: Callable[..., Any]) -> Callable[..., list[list[float]]]:
         rows = []
         for leaf in leaves:
             first = firsts.get(leaf)
-            if first is None:  # f does not depend on this argument at all
+            if not isinstance(first, Node):  # f does not depend on this argument at all
                 rows.append([0.0] * len(leaves))
                 continue
-            seconds = _propagate(first, 1.0, create_graph=False)
+            seconds = _propagate(first, 1.0)
             rows.append([float(seconds.get(other, 0.0)) for other in leaves])
         return rows
 
     hessian_at.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
     return hessian_at
+
+
+def _array_hessian(f: Callable[..., Any], x: Any) -> np.ndarray:
+    from .tensor import Tensor
+
+    leaf = Tensor(x)
+    out = _recorded(f, leaf)
+    if not isinstance(out, Tensor) or out.data.size != 1:
+        raise TypeError(
+            f"hessian: f must return a one-element Tensor, got {type(out).__name__}"
+            + (f" of shape {out.data.shape}" if isinstance(out, Tensor) else "")
+        )
+    shape = leaf.data.shape
+    H = np.zeros(shape + shape)
+    with enable_grad():
+        first = _propagate(out, out._constant(out._seed(1.0)), create_graph=True).get(leaf)
+    if not isinstance(first, Node):
+        return H
+    for index in np.ndindex(shape):
+        seed = np.zeros(shape)
+        seed[index] = 1.0
+        second = _propagate(first, seed).get(leaf)
+        if second is not None:
+            H[index] = second
+    return H

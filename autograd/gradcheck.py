@@ -20,13 +20,22 @@ from .value import Value
 
 
 class GradcheckError(AssertionError):
-    """Raised by ``gradcheck``: one row per failing element; ``.node`` is the first node
-    whose local gradient disagrees with a finite difference of its op (or None)."""
+    """Raised by ``gradcheck``: one row per failing element. ``.node`` is the first node
+    whose local gradient disagrees with a finite difference of its op, or the op at its kink
+    that explains the mismatch (then ``.kink`` is True), or None when every node's local
+    gradients are right."""
 
-    def __init__(self, message: str, node: Node | None = None, rows: list | None = None):
+    def __init__(
+        self,
+        message: str,
+        node: Node | None = None,
+        rows: list | None = None,
+        kink: bool = False,
+    ):
         super().__init__(message)
         self.node = node
         self.rows = rows or []
+        self.kink = kink
 
 
 def _is_number(x: Any) -> bool:
@@ -84,7 +93,8 @@ def _wrong_tensor_local(node: Node, eps: float, atol: float, rtol: float) -> str
 
 def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
     """The first node (in forward order) whose stored local gradients disagree with finite
-    differences of its op, and a sentence about it; (None, "") when all agree."""
+    differences of its op, a sentence about it and whether a kink explains it; (None, "",
+    False) when all agree."""
     kink_node = None
     for node in topological_order(root):
         if not node.parents:
@@ -99,12 +109,20 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
             if wrong is None:
                 continue
             if at_kink:
-                return node, (
-                    f"{_node_name(node)} is at (or within eps of) its kink (relu/abs at 0, "
-                    f"clip at a bound or tied maxima): its derivative there is a convention "
-                    f"or the finite difference straddles it; {wrong}"
+                return (
+                    node,
+                    (
+                        f"{_node_name(node)} is at (or within eps of) its kink (relu/abs at 0, "
+                        f"clip at a bound or tied maxima): its derivative there is a convention "
+                        f"or the finite difference straddles it; {wrong}"
+                    ),
+                    True,
                 )
-            return node, f"first node with a wrong local gradient: {_node_name(node)}, {wrong}"
+            return (
+                node,
+                f"first node with a wrong local gradient: {_node_name(node)}, {wrong}",
+                False,
+            )
         at_kink = op.kink is not None and op.kink(*xs, within=eps)
         if at_kink and kink_node is None:
             kink_node = node
@@ -113,23 +131,35 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
             if numeric is None or abs(local - numeric) <= atol + rtol * abs(numeric):
                 continue
             if at_kink:
-                return node, (
-                    f"{_node_name(node)} is at its kink or within eps={eps} of it (input "
-                    f"{xs}): the finite difference straddles the kink ({numeric!r}) while "
-                    f"the stored derivative is {local!r} (at the kink itself, a convention)"
+                return (
+                    node,
+                    (
+                        f"{_node_name(node)} is at its kink or within eps={eps} of it (input "
+                        f"{xs}): the finite difference straddles the kink ({numeric!r}) while "
+                        f"the stored derivative is {local!r} (at the kink itself, a convention)"
+                    ),
+                    True,
                 )
-            return node, (
-                f"first node with a wrong local gradient: {_node_name(node)}, input {k} "
-                f"at {xs}: stored {local!r}, finite difference {numeric!r}"
+            return (
+                node,
+                (
+                    f"first node with a wrong local gradient: {_node_name(node)}, input {k} "
+                    f"at {xs}: stored {local!r}, finite difference {numeric!r}"
+                ),
+                False,
             )
     if kink_node is not None:
-        return kink_node, (
-            f"no local gradient is wrong, but {_node_name(kink_node)} is at (or within "
-            f"eps of) its kink "
-            f"(input {[p.data for p in kink_node.parents]}), where finite differences and "
-            f"the derivative's convention may disagree"
+        return (
+            kink_node,
+            (
+                f"no local gradient is wrong, but {_node_name(kink_node)} is at (or within "
+                f"eps of) its kink "
+                f"(input {[p.data for p in kink_node.parents]}), where finite differences and "
+                f"the derivative's convention may disagree"
+            ),
+            True,
         )
-    return None, ""
+    return None, "", False
 
 
 def gradcheck(
@@ -200,7 +230,7 @@ def gradcheck(
         return True
     if not raise_exception:
         return False
-    node, why = _first_wrong_node(out, eps, atol, rtol)
+    node, why, kink = _first_wrong_node(out, eps, atol, rtol)
     table = "\n".join(
         f"  input {i}, element {index}: analytic {a!r}, numeric {n!r}, "
         f"abs error {e:.3g}, rel error {r:.3g}"
@@ -213,4 +243,4 @@ def gradcheck(
     )
     if why:
         message += f"\n{why}"
-    raise GradcheckError(message, node=node, rows=rows)
+    raise GradcheckError(message, node=node, rows=rows, kink=kink)

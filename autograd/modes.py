@@ -1,8 +1,9 @@
 """Thread-local modes: ``no_grad`` / ``enable_grad``, ``detect_anomaly`` and ``name_scope``.
 
 Each thread has its own modes, as in PyTorch: a ``with no_grad():`` in one thread does not
-stop another thread from recording. The hot path reads one flag, ``_modes.plain`` (recording
-and no anomaly checks), so the common case costs a single attribute look-up per op.
+stop another thread from recording. An op's fast path first reads ``entered[0]``, the number
+of mode contexts open in any thread (zero: nothing to look up), else one thread-local
+attribute, ``_modes.fast_scope``.
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ class _Modes(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
-        self.plain = True  # grad_enabled and not anomaly: the fast path of every op
         self.scope: tuple[str, ...] = ()  # the name_scope names open, outermost first
+        # What an op's fast path reads, in one look-up (a thread-local attribute costs as
+        # much as a small op): the scope when recording plainly (grad on, anomaly off),
+        # None when the op must take the slow path.
+        self.fast_scope: tuple[str, ...] | None = ()
 
     def set(self, grad_enabled: bool, anomaly: bool, scope: tuple[str, ...]) -> None:
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly
-        self.plain = grad_enabled and not anomaly
         self.scope = scope
+        self.fast_scope = scope if grad_enabled and not anomaly else None
 
 
 _modes = _Modes()

@@ -1,4 +1,9 @@
-"""``primitive``: a user-defined op that the engine treats like a built-in one."""
+"""``primitive``: a user-defined op that the engine treats like a built-in one.
+
+A primitive is a row (``ops.Op``) with one joint derivative, applied through the machinery's
+one general path (``engine.apply``) to Values or, when its functions work elementwise on
+arrays (``np.log1p``, ``np.exp``), to Tensors.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .engine import Node, apply, kind_of
 from .modes import no_grad
 from .ops import Op
-from .value import Value, apply
+from .value import Value
 
 
 def _local_float(name: str, r: object) -> float:
@@ -26,11 +32,21 @@ def _local_float(name: str, r: object) -> float:
     )
 
 
+def _local_array(name: str, r: object) -> np.ndarray:
+    a = np.asarray(r.data if isinstance(r, Node) else r)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"primitive {name!r}: its derivative must return arrays of numbers, one per "
+            f"input, got {type(r).__name__}: {r!r}"
+        )
+    return a.astype(np.float64)
+
+
 def primitive(
     name: str,
     forward: Callable[..., float],
     derivative: Callable[..., object],
-) -> Callable[..., Value]:
+) -> Callable[..., Node]:
     """Make an op from its forward and its local derivative(s).
 
     ``forward(*xs) -> float`` works on plain floats; ``derivative(*xs, out)`` returns the
@@ -39,7 +55,9 @@ def primitive(
     arithmetic and Value methods (``(-x).exp()``) if you want higher derivatives (at forward
     time such a derivative is run on constant Values); one that calls ``math`` functions
     works to first order and raises ``NotImplementedError`` naming the primitive under
-    ``create_graph``.
+    ``create_graph``. Written with numpy functions that work elementwise, it applies to
+    Tensors too: the derivative then returns the elementwise partials, broadcastable to the
+    output, and the engine sums each back to its operand's shape.
 
     >>> import math
     >>> softplus = primitive("softplus", lambda x: math.log1p(math.exp(x)),
@@ -85,16 +103,19 @@ def primitive(
                 f"derivative returned {len(result)} value(s) for {len(args) - 1} input(s); "
                 f"it must return one local derivative per input"
             )
-        if floats:  # at forward time: numbers, stored as floats (None or "1" fail here)
+        if floats:  # at forward time on Values: numbers, stored as floats
             return tuple(_local_float(name, r) for r in result)
-        return result
+        if not any(isinstance(a, Node) for a in args):  # at forward time on Tensors
+            return tuple(_local_array(name, r) for r in result)
+        return result  # under create_graph: nodes
 
-    op = Op(name, forward, local_grads, user_defined=True)
+    op = Op(name, forward, derivative=local_grads, user_defined=True)
 
-    def apply_primitive(*args: object) -> Value:
+    def apply_primitive(*args: object) -> Node:
         if not args:
             raise TypeError(f"{name}: needs at least one input")
-        return apply(op, args)
+        kind = Value if not any(isinstance(a, Node) for a in args) else kind_of(args, op)
+        return apply(op, args, (), kind)
 
     apply_primitive.__name__ = apply_primitive.__qualname__ = name
     apply_primitive.__doc__ = f"The primitive {name!r} (made with autograd.primitive)."

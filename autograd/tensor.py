@@ -1,10 +1,11 @@
 """``Tensor``: a numpy array node on the same graph machinery as ``Value``.
 
-Every op is one call of ``_unary`` / ``_binary`` with its row of the Tensor op table
-(``tensor_ops.py``): the forward gives the data, the derivative the local gradients, stored at
-forward time (arrays for elementwise ops, linear maps for the rest). The reverse pass, its
-steps, ``no_grad``, ``detect_anomaly``, ``create_graph`` and the functional API are the ones
-``Value`` uses (``engine.py``).
+Every op is one application of a row of the Tensor op table (``tensor_ops.TENSOR_OPS``)
+through the machinery's one general path, ``engine.apply``: the forward gives the data, the
+derivatives the local gradients, stored at forward time (arrays for elementwise ops, linear
+maps for the rest). The operator and elementwise methods are generated from the rows. The
+reverse pass, its steps, ``no_grad``, ``detect_anomaly``, ``create_graph`` and the functional
+API are the ones ``Value`` uses (``engine.py``).
 
 Differences from ``Value``, all as in PyTorch: ``.grad`` is None until a backward pass reaches
 the node and ``zero_grad`` sets it back to None; domain errors follow numpy (nan or inf with a
@@ -35,15 +36,14 @@ from typing import Any
 import numpy as np
 
 from . import tensor_ops as T
-from .engine import Node
-from .modes import _modes, entered
-from .ops import CONSTANT, LEAF
-from .tensor_ops import IDENTITY, LinearMap, TensorOp
+from .engine import Node, apply
+from .modes import _modes
+from .ops import CONSTANT, LEAF, Op
+from .tensor_ops import IDENTITY, NO_GRADIENT, PASS, TENSOR_OPS, LinearMap
 
 _new = object.__new__
 _ndarray = np.ndarray
 _float64 = np.dtype(np.float64)
-_NO_GRADIENT = (T.NO_GRADIENT,)
 
 
 def _as_array(data: Any, what: str, copy: bool) -> np.ndarray:
@@ -69,30 +69,6 @@ def _as_array(data: Any, what: str, copy: bool) -> np.ndarray:
     return array.copy() if copy else array
 
 
-def _constant(x: Any, op: TensorOp) -> Tensor | None:
-    """An operand that is not a Tensor: a number or array becomes a constant leaf parent;
-    a local-gradient map gives None (the operator then returns NotImplemented)."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, LinearMap):
-        return None
-    if isinstance(x, Node):  # a Value: Value and Tensor do not mix
-        raise TypeError(f"{op.name}: cannot mix Tensor and {type(x).__name__} in one op")
-    node = _new(Tensor)
-    if x.__class__ is _ndarray and x.dtype is _float64:  # a data batch: the common case
-        node.data = x
-    else:
-        node.data = _as_array(x, f"{op.name}: operand", copy=False)
-    node.grad = None
-    node.label = ""
-    node.scope = _modes.scope
-    node._op = CONSTANT
-    node.parents = ()
-    node.local_grads = ()
-    node._args = ()
-    return node
-
-
 def _describe(xs: tuple) -> str:
     def one(x: Any) -> str:
         x = np.asarray(x)
@@ -101,119 +77,6 @@ def _describe(xs: tuple) -> str:
         return f"<array of shape {x.shape}>"
 
     return ", ".join(one(x) for x in xs)
-
-
-def _op_error(op: TensorOp, xs: tuple, error: Exception) -> Exception:
-    shapes = ", ".join(str(np.shape(x)) for x in xs)
-    return type(error)(f"{op.name}: {error} (operand shapes {shapes})")
-
-
-def _without_constants(local_grads: tuple, parents: tuple) -> tuple:
-    return tuple(
-        T.NO_GRADIENT if p._op is CONSTANT else local for p, local in zip(parents, local_grads)
-    )
-
-
-def _locals(op: TensorOp, xs: tuple, out: Any, args: tuple, parents: tuple) -> tuple:
-    """The local gradients of a node (``xs``: the parents' arrays, or the parents themselves
-    under create_graph), fitted to broadcast operands; none toward constants."""
-    local_grads = op.derivative(*xs, out, *args)
-    out_shape = out.shape
-    if op.broadcasts:
-        local_grads = (
-            T.fit(local_grads[0], parents[0].data.shape, out_shape),
-            T.fit(local_grads[1], parents[1].data.shape, out_shape),
-        )
-    if any(p._op is CONSTANT for p in parents):
-        local_grads = _without_constants(local_grads, parents)
-    return local_grads
-
-
-def _record(op: TensorOp, data: np.ndarray, parents: tuple, args: tuple) -> Tensor:
-    """Make the result node; the slow path of ``_unary``/``_binary`` (no_grad, anomaly)."""
-    xs = tuple(p.data for p in parents)
-    if _modes.anomaly and not np.isfinite(data).all():
-        bad = data.size - int(np.isfinite(data).sum())
-        raise FloatingPointError(
-            f"{op.name}: result has {bad} nan/inf element(s) of {data.size}, "
-            f"at {op.name}({_describe(xs)})"
-        )
-    node = _new(Tensor)
-    node.data = data
-    node.grad = None
-    node.label = ""
-    node.scope = _modes.scope
-    if _modes.grad_enabled:
-        node._op = op
-        node.parents = parents
-        node.local_grads = _locals(op, xs, data, args, parents)
-        node._args = args
-    else:
-        node._op = LEAF
-        node.parents = ()
-        node.local_grads = ()
-        node._args = ()
-    return node
-
-
-def _unary(op: TensorOp, a: Tensor, args: tuple = ()) -> Tensor:
-    x = a.data
-    try:
-        data = op.forward(x, *args)
-    except (ValueError, IndexError, TypeError) as error:
-        raise _op_error(op, (x,), error) from None
-    if data.__class__ is not _ndarray:  # numpy gives scalars for full reductions
-        data = np.asarray(data, dtype=np.float64)
-    if entered[0] and not _modes.plain:
-        return _record(op, data, (a,), args)
-    node = _new(Tensor)
-    node.data = data
-    node.grad = None
-    node.label = ""
-    node.scope = _modes.scope
-    node._op = op
-    node.parents = (a,)
-    node.local_grads = op.derivative(x, data, *args) if a._op is not CONSTANT else _NO_GRADIENT
-    node._args = args
-    return node
-
-
-def _binary(op: TensorOp, a: Tensor, b: Tensor) -> Tensor:
-    x = a.data
-    y = b.data
-    try:
-        data = op.forward(x, y)
-    except ValueError as error:  # shapes that do not broadcast or multiply
-        raise _op_error(op, (x, y), error) from None
-    if data.__class__ is not _ndarray:
-        data = np.asarray(data, dtype=np.float64)
-    if entered[0] and not _modes.plain:
-        return _record(op, data, (a, b), ())
-    local_grads = op.derivative(x, y, data)
-    if op.broadcasts and (x.shape != data.shape or y.shape != data.shape):
-        local_grads = (
-            T.fit(local_grads[0], x.shape, data.shape),
-            T.fit(local_grads[1], y.shape, data.shape),
-        )
-    # No gradient toward a constant; toward a computed node, + passes it on without a copy.
-    if a._op is CONSTANT:
-        local_grads = (T.NO_GRADIENT, local_grads[1])
-    elif local_grads[0] is IDENTITY and a.parents:
-        local_grads = (T.PASS, local_grads[1])
-    if b._op is CONSTANT:
-        local_grads = (local_grads[0], T.NO_GRADIENT)
-    elif local_grads[1] is IDENTITY and b.parents:
-        local_grads = (local_grads[0], T.PASS)
-    node = _new(Tensor)
-    node.data = data
-    node.grad = None
-    node.label = ""
-    node.scope = _modes.scope
-    node._op = op
-    node.parents = (a, b)
-    node.local_grads = local_grads
-    node._args = ()
-    return node
 
 
 def _index(index: Any) -> tuple[tuple, bool]:
@@ -246,6 +109,10 @@ def _axes(axes: tuple) -> tuple | None:
     return axes if axes else None
 
 
+def _apply(name: str, x: Tensor, params: tuple = ()) -> Tensor:
+    return apply(TENSOR_OPS[name], (x,), params, Tensor)
+
+
 class Tensor(Node):
     """A float64 array that remembers how it was computed.
 
@@ -256,8 +123,10 @@ class Tensor(Node):
     (4.25, [-9.0, -13.0])
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "_op", "parents", "local_grads", "_args")
+    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db", "_args")
 
+    _raw = _ndarray  # an array operand is kept as the array until someone reads .parents
+    _NO_OPERAND = np.empty(0)  # a one-operand node's _b (an instance of _raw: never a parent)
     _cleared_grad = None  # zero_grad sets None, as PyTorch's set_to_none
     __array_ufunc__ = None  # numpy defers to our operators (ndarray @ Tensor, 2.0 * Tensor)
 
@@ -269,14 +138,13 @@ class Tensor(Node):
         self.label = label
         self.scope = _modes.scope
         self._op = LEAF
-        self.parents = ()
-        self.local_grads = ()
+        self._a = None
         self._args = ()
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=20)
         extra = f", label={self.label!r}" if self.label else ""
-        extra += f", op={self.op!r}" if self.parents else ""
+        extra += f", op={self.op!r}" if self._a is not None else ""
         return f"Tensor({body}{extra})"
 
     @property
@@ -304,61 +172,6 @@ class Tensor(Node):
             raise ValueError(f"item: needs a one-element tensor, got shape {self.shape}")
         return float(self.data.reshape(()))
 
-    # --- arithmetic: elementwise with numpy broadcasting --------------------------------
-
-    def __add__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _constant(other, T.ADD)
-        return NotImplemented if b is None else _binary(T.ADD, self, b)
-
-    def __radd__(self, other: Any) -> Tensor:
-        a = _constant(other, T.ADD)
-        return NotImplemented if a is None else _binary(T.ADD, a, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _constant(other, T.SUB)
-        return NotImplemented if b is None else _binary(T.SUB, self, b)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        a = _constant(other, T.SUB)
-        return NotImplemented if a is None else _binary(T.SUB, a, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _constant(other, T.MUL)
-        return NotImplemented if b is None else _binary(T.MUL, self, b)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        a = _constant(other, T.MUL)
-        return NotImplemented if a is None else _binary(T.MUL, a, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _constant(other, T.DIV)
-        return NotImplemented if b is None else _binary(T.DIV, self, b)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        a = _constant(other, T.DIV)
-        return NotImplemented if a is None else _binary(T.DIV, a, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        if other.__class__ is Tensor:
-            return _binary(T.POW, self, other)
-        b = _constant(other, T.POW_CONSTANT)  # a number exponent needs no d/db
-        return NotImplemented if b is None else _binary(T.POW_CONSTANT, self, b)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        a = _constant(other, T.POW)
-        return NotImplemented if a is None else _binary(T.POW, a, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _constant(other, T.MATMUL)
-        return NotImplemented if b is None else _binary(T.MATMUL, self, b)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        a = _constant(other, T.MATMUL)
-        return NotImplemented if a is None else _binary(T.MATMUL, a, self)
-
-    def __neg__(self) -> Tensor:
-        return _unary(T.NEG, self)
-
     def __pos__(self) -> Tensor:
         return self
 
@@ -371,39 +184,6 @@ class Tensor(Node):
             raise TypeError("iteration over a 0-d Tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
-    # --- elementwise functions ----------------------------------------------------------
-
-    def exp(self) -> Tensor:
-        return _unary(T.EXP, self)
-
-    def log(self) -> Tensor:
-        return _unary(T.LOG, self)
-
-    def tanh(self) -> Tensor:
-        return _unary(T.TANH, self)
-
-    def sigmoid(self) -> Tensor:
-        return _unary(T.SIGMOID, self)
-
-    def relu(self) -> Tensor:
-        return _unary(T.RELU, self)
-
-    def sqrt(self) -> Tensor:
-        return _unary(T.SQRT, self)
-
-    def abs(self) -> Tensor:
-        return _unary(T.ABS, self)
-
-    __abs__ = abs
-
-    def softplus(self) -> Tensor:
-        """``log(1 + exp(x))``, stable for any x; its derivative is ``sigmoid(x)``.
-
-        >>> round(float(Tensor(0.0).softplus().data), 6)
-        0.693147
-        """
-        return _unary(T.SOFTPLUS, self)
-
     def clip(self, lo: float, hi: float) -> Tensor:
         """Elementwise ``min(max(x, lo), hi)``; the gradient passes where ``lo <= x <= hi``
         (PyTorch's ``clamp``) and is 0 where x was clipped.
@@ -411,7 +191,7 @@ class Tensor(Node):
         >>> Tensor([-1.0, 0.5, 2.0]).clip(0.0, 1.0).data.tolist()
         [0.0, 0.5, 1.0]
         """
-        return _unary(T.CLIP, self, (float(lo), float(hi)))
+        return _apply("clip", self, (float(lo), float(hi)))
 
     # --- reductions ---------------------------------------------------------------------
 
@@ -421,7 +201,7 @@ class Tensor(Node):
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).data.tolist()
         [4.0, 6.0]
         """
-        return _unary(T.SUM, self, (axis, keepdims))
+        return _apply("sum", self, (axis, keepdims))
 
     def mean(self, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default), as ``np.mean``.
@@ -429,7 +209,7 @@ class Tensor(Node):
         >>> float(Tensor([1.0, 2.0, 6.0]).mean().data)
         3.0
         """
-        return _unary(T.MEAN, self, (axis, keepdims))
+        return _apply("mean", self, (axis, keepdims))
 
     def max(self, axis: int | tuple | None = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis``; tied maxima share the gradient equally (``torch.amax``).
@@ -437,7 +217,7 @@ class Tensor(Node):
         >>> x = Tensor([1.0, 3.0, 3.0]); x.max().backward(); x.grad.tolist()
         [0.0, 0.5, 0.5]
         """
-        return _unary(T.MAX, self, (axis, keepdims))
+        return _apply("max", self, (axis, keepdims))
 
     # --- shapes -------------------------------------------------------------------------
 
@@ -449,7 +229,7 @@ class Tensor(Node):
         """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _unary(T.RESHAPE, self, (shape,))
+        return _apply("reshape", self, (shape,))
 
     def transpose(self, *axes: int | tuple) -> Tensor:
         """Permute the axes (reversed by default), as ``np.transpose``.
@@ -473,7 +253,7 @@ class Tensor(Node):
         perm = tuple(a % nd for a in perm)
         if len(set(perm)) != nd:
             raise ValueError(f"transpose: axes {axes} repeat an axis")
-        return _unary(T.TRANSPOSE, self, (perm,))
+        return _apply("transpose", self, (perm,))
 
     @property
     def T(self) -> Tensor:
@@ -487,7 +267,7 @@ class Tensor(Node):
         >>> Tensor([1.0, 2.0]).broadcast_to((3, 2)).shape
         (3, 2)
         """
-        return _unary(T.BROADCAST_TO, self, (tuple(shape),))
+        return _apply("broadcast_to", self, (tuple(shape),))
 
     def __getitem__(self, index: Any) -> Tensor:
         """numpy indexing; the gradient is scattered back and repeated indices accumulate.
@@ -495,7 +275,7 @@ class Tensor(Node):
         >>> x = Tensor([1.0, 2.0, 3.0]); x[[0, 0, 2]].sum().backward(); x.grad.tolist()
         [2.0, 0.0, 1.0]
         """
-        return _unary(T.INDEX, self, _index(index))
+        return _apply("index", self, _index(index))
 
     def scatter_add(self, shape: tuple, index: Any) -> Tensor:
         """Zeros of ``shape`` with this tensor added at ``index`` (repeats accumulate): the
@@ -505,7 +285,7 @@ class Tensor(Node):
         [0.0, 0.0, 3.0]
         """
         index, basic = _index(index)
-        return _unary(T.SCATTER_ADD, self, (tuple(shape), index, basic))
+        return _apply("scatter_add", self, (tuple(shape), index, basic))
 
     # --- softmax ------------------------------------------------------------------------
 
@@ -516,7 +296,7 @@ class Tensor(Node):
         >>> Tensor([1000.0, 0.0]).log_softmax().data.tolist()
         [0.0, -1000.0]
         """
-        return _unary(T.LOG_SOFTMAX, self, (axis,))
+        return _apply("log_softmax", self, (axis,))
 
     def softmax(self, axis: int = -1) -> Tensor:
         """``exp(x) / sum(exp(x))`` along ``axis``, stable as ``log_softmax``.
@@ -524,9 +304,108 @@ class Tensor(Node):
         >>> Tensor([0.0, 0.0]).softmax().data.tolist()
         [0.5, 0.5]
         """
-        return _unary(T.SOFTMAX, self, (axis,))
+        return _apply("softmax", self, (axis,))
 
     # --- what the machinery asks of a node kind -----------------------------------------
+
+    @staticmethod
+    def _lift(x: Any, op: Op) -> np.ndarray:
+        if x.__class__ is _ndarray and x.dtype is _float64:  # a data batch: the common case
+            return x
+        return _as_array(x, f"{op.name}: operand", copy=False)
+
+    @staticmethod
+    def _result(data: Any, op: Op) -> np.ndarray:
+        if data.__class__ is _ndarray and data.dtype is _float64:
+            return data
+        return np.asarray(data, dtype=np.float64)  # numpy gives scalars for full reductions
+
+    @staticmethod
+    def _error_context(op: Op, xs: tuple) -> str:
+        return f" (operand shapes {', '.join(str(np.shape(x)) for x in xs)})"
+
+    @staticmethod
+    def _call(op: Op, xs: tuple) -> str:
+        return f"{op.name}({_describe(xs)})"
+
+    @staticmethod
+    def _nonfinite(data: np.ndarray) -> str | None:
+        finite = np.isfinite(data)
+        if finite.all():
+            return None
+        return f"result has {data.size - int(finite.sum())} nan/inf element(s) of {data.size}"
+
+    @staticmethod
+    def _locals(op: Op, xs: tuple, out: Any, params: tuple, parents: tuple) -> tuple:
+        """One local per operand: none toward a constant (a raw array), each elementwise one
+        fitted to a broadcast operand's shape, and ``+``'s identity toward a computed node
+        passed on without a copy."""
+        raw = _ndarray
+        if op.arity is None:  # a primitive: elementwise partials, broadcastable to out
+            local_grads = op.derivative(*xs, out, *params)
+            return tuple(
+                NO_GRADIENT if p.__class__ is raw else T.fit(d, np.shape(x), out.shape)
+                for p, x, d in zip(parents, xs, local_grads)
+            )
+        out_shape = out.shape
+        local_grads = []
+        for p, x, derivative in zip(parents, xs, op.derivatives):
+            if p.__class__ is raw or p._op is CONSTANT:
+                local_grads.append(NO_GRADIENT)
+                continue
+            local = derivative(*xs, out, *params)
+            if op.broadcasts and x.shape != out_shape:
+                local = T.fit(local, x.shape, out_shape)
+            elif local is IDENTITY and p._a is not None:
+                local = PASS
+            local_grads.append(local)
+        return tuple(local_grads)
+
+    def _store(self, parents: tuple, local_grads: tuple, params: tuple) -> None:
+        arity = self._op.arity
+        if arity == 2:
+            self._a, self._b = parents
+            self._da, self._db = local_grads
+        elif arity == 1:
+            self._a, self._b, self._da = parents[0], self._NO_OPERAND, local_grads[0]
+        else:
+            self._a, self._b, self._da = parents, self._NO_OPERAND, local_grads
+        self._args = params
+
+    def _node_locals(self) -> tuple:
+        # Parents as Tensors, so the derivative rule records a graph; constants as arrays.
+        parents = self.parents
+        xs = tuple(p.data if p._op is CONSTANT else p for p in parents)
+        try:
+            return self._locals(self._op, xs, self, self._args, parents)
+        except TypeError as error:
+            if self._op.user_defined:
+                raise NotImplementedError(
+                    f"primitive {self._op.name!r}: its derivative cannot be differentiated "
+                    f"again (create_graph): write it with Tensor operations such as x.exp() "
+                    f"instead of numpy functions ({error})"
+                ) from None
+            raise
+
+    @staticmethod
+    def _constant_leaf(raw: np.ndarray, owner: Tensor | None = None, local: Any = None) -> Tensor:
+        node = _new(Tensor)
+        node.data = raw
+        node.grad = None  # a constant is a tensor that does not require grad (PyTorch)
+        node.label = ""
+        node.scope = _modes.scope
+        node._op = CONSTANT
+        node._a = None
+        node._args = ()
+        return node
+
+    @staticmethod
+    def _constant(g: Any) -> Tensor:
+        return (
+            g
+            if isinstance(g, Tensor)
+            else Tensor._constant_leaf(Tensor._lift(g, T.TENSOR_OPS["+"]))
+        )
 
     def _seed(self, grad: Any) -> np.ndarray:
         if grad.__class__ is float and self.data.size == 1:  # backward() on a loss
@@ -561,25 +440,80 @@ class Tensor(Node):
         return g if g is None else np.array(g, dtype=np.float64)
 
     @staticmethod
-    def _is_finite(g: Any) -> bool:
+    def _finite(g: Any) -> bool:
         if g is None:  # the "gradient" toward a constant: none is computed
             return True
         return bool(np.isfinite(g.data if isinstance(g, Node) else g).all())
 
     @staticmethod
-    def _constant(g: Any) -> Tensor:
-        return g if isinstance(g, Tensor) else _constant(g, T.ADD)
+    def _add_grads(pending: dict) -> None:
+        for node, g in pending.items():
+            if g is None:  # toward a constant
+                continue
+            old = node.grad
+            if node._a is not None:  # computed nodes: a fresh array (they may share one)
+                node.grad = g if old is None else old + g
+            elif old is None:  # a leaf's grad is its own, accumulated in place (PyTorch)
+                node.grad = Tensor._owned(g)
+            else:
+                old += g
+
+    def _grad_before_pass(self) -> Any:
+        g = self.grad
+        return g.copy() if g.__class__ is _ndarray and self._a is None else g
+
+    def _show_grad(self, before: Any, total: Any) -> None:
+        if total is None:
+            return
+        if self._a is not None:
+            self.grad = total if before is None else before + total
+        elif before is not None:
+            self.grad[...] = before + total
+        elif self.grad is None:
+            self.grad = Tensor._owned(total)
+        else:
+            self.grad[...] = total
 
     def _zeros(self) -> np.ndarray:
         return np.zeros(self.data.shape)
 
-    @property
-    def is_constant(self) -> bool:
-        """True for a constant leaf: a plain number (or array) an op wrapped as its operand,
-        like the 2 of ``a + 2``; False for the nodes you make and every computed node."""
-        return self._op is CONSTANT
 
-    def _differentiable_locals(self) -> tuple:
-        # Parents as Tensors, so the derivative rule records a graph; constants as arrays.
-        xs = tuple(p.data if p._op is CONSTANT else p for p in self.parents)
-        return _locals(self._op, xs, self, self._args, self.parents)
+Tensor._kind = Tensor
+
+
+# --- the generated methods ------------------------------------------------------------
+
+
+def _binary(op: Op, reflected: bool) -> Any:
+    def method(self: Tensor, other: Any) -> Any:
+        if other.__class__ is not Tensor and isinstance(other, LinearMap):
+            return NotImplemented  # upstream * local under create_graph: the map applies
+        return apply(op, (other, self) if reflected else (self, other), (), Tensor)
+
+    return method
+
+
+def _install(op: Op) -> None:
+    """Give Tensor the methods of a row without parameters (the others are written above,
+    where they check their parameters)."""
+    if op.params or op.arity not in (1, 2):
+        return
+    if op.arity == 2:
+        forward, reflected = op.methods
+        methods = {forward: _binary(op, False), reflected: _binary(op, True)}
+    else:
+        method = lambda self: apply(op, (self,), (), Tensor)  # noqa: E731
+        methods = dict.fromkeys(op.methods, method)
+    for name, method in methods.items():
+        method.__name__ = method.__qualname__ = name
+        method.__doc__ = f"The op {op.name!r} (a row of autograd.tensor_ops.TENSOR_OPS)."
+        setattr(Tensor, name, method)
+
+
+def _uninstall(op: Op) -> None:
+    for name in op.methods:
+        if name in Tensor.__dict__:
+            delattr(Tensor, name)
+
+
+TENSOR_OPS.generate(_install, _uninstall)

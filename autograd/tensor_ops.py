@@ -1,67 +1,40 @@
-"""The Tensor op table: every array op's forward and local gradient, side by side.
+"""The Tensor op table: every array op's forward and local derivatives, side by side.
 
-As in ``ops.py``, the graph machinery only ever computes ``upstream * local`` per edge. For an
-elementwise op the local gradient is an array (the diagonal of the Jacobian), and
-``upstream * local`` is numpy's product. Every other op (``@``, reductions, reshapes,
-indexing, softmax, or an elementwise op whose operand was broadcast) has a Jacobian that is
-best applied, never built: its local gradient is a small ``LinearMap`` whose ``__rmul__``
-takes the upstream gradient (node-shaped) to the contribution (parent-shaped). ``sum``'s map
-broadcasts back, ``@``'s multiplies by the other operand's transpose, indexing's scatters with
-``np.add.at`` so repeated indices accumulate.
+The rows are ``ops.Op``, the row type of the scalar table too (see ``ops.py`` for the recipe
+that adds an elementwise op to both). The graph machinery only ever computes ``upstream *
+local`` per edge. For an elementwise op the local gradient is an array (the diagonal of the
+Jacobian), and ``upstream * local`` is numpy's product. Every other op (``@``, reductions,
+reshapes, indexing, softmax, or an elementwise op whose operand was broadcast) has a
+Jacobian that is best applied, never built: its local gradient is a small ``LinearMap`` whose
+``__rmul__`` takes the upstream gradient (node-shaped) to the contribution (parent-shaped).
+``sum``'s map broadcasts back, ``@``'s multiplies by the other operand's transpose,
+indexing's scatters with ``np.add.at`` so repeated indices accumulate.
 
-Each row is ``TensorOp(name, forward, derivative, broadcasts, kink)``:
-
-- ``forward(*xs, *params) -> ndarray`` on the parents' arrays and the op's parameters (axis,
-  shape, index...), which the node keeps in ``_args``.
-- ``derivative(*xs, out, *params) -> tuple`` of local gradients, one per parent. Written once,
-  it serves two callers: at forward time with arrays, and under ``create_graph`` with the
-  parents as Tensors (constants as arrays) and ``out`` the node itself, so that the locals it
-  returns (and the maps' products) are recorded Tensor ops that can be differentiated again.
-  Rules therefore use arithmetic, methods that ndarray and Tensor share (``sum reshape
-  transpose .T @ [index]``) and the dispatching helpers below. Masks (relu, abs, clip, max)
-  are read from the data and are constants, as their derivatives are zero almost everywhere.
-- ``kink(*xs, *params, within=0.0) -> bool``: some element sits at (or within ``within``
-  of) a point where the op is not differentiable and its derivative is a convention (relu
-  and abs at 0, clip at a bound, tied maxima), which ``gradcheck`` (asking with
-  ``within=eps``) reports when finite differences disagree.
-- ``broadcasts``: an elementwise binary op; where an operand was broadcast, its local is
-  wrapped in ``SumTo`` so that the gradient is summed back down to the operand's shape.
+An array row gives callables: ``forward(*xs, *params) -> ndarray`` on the operands' arrays
+and the op's parameters (axis, shape, index..., which the node keeps in ``_args``; ``params``
+names them), and one derivative per operand, ``d(*xs, out, *params)``. The machinery calls
+only the derivatives of the operands that need one (none toward a constant: in ``X @ W``
+with X a data batch, X's gradient is never computed). Each derivative serves two callers:
+at forward time with arrays, and under ``create_graph`` with the parents as Tensors
+(constants as arrays) and ``out`` the node itself, so the locals it returns (and the maps'
+products) are recorded Tensor ops that can be differentiated again. Rules therefore use
+arithmetic, methods that ndarray and Tensor share (``sum reshape transpose .T @ [index]``)
+and the dispatching helpers below. Masks (relu, abs, clip, max) are read from the data and
+are constants, as their derivatives are zero almost everywhere. ``broadcasts`` marks an
+elementwise binary op: where an operand was broadcast, its local is wrapped in ``SumTo`` so
+that the gradient is summed back down to the operand's shape.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .engine import Node
-
-
-class TensorOp:
-    """One row of the table. ``name`` is what ``node.op`` shows."""
-
-    __slots__ = ("name", "forward", "derivative", "broadcasts", "kink")
-
-    def __init__(
-        self,
-        name: str,
-        forward: Callable[..., np.ndarray],
-        derivative: Callable[..., tuple],
-        broadcasts: bool = False,
-        kink: Callable[..., bool] | None = None,
-    ) -> None:
-        self.name = name
-        self.forward = forward
-        self.derivative = derivative
-        self.broadcasts = broadcasts
-        self.kink = kink  # (*xs, *params) -> bool: some element is where the op has no derivative
-
-    def __repr__(self) -> str:
-        return f"TensorOp({self.name!r})"
-
+from .ops import Op, OpTable
 
 # --- helpers that work on arrays and on Tensors ----------------------------------------
 
@@ -73,6 +46,14 @@ def _raw(x: Any) -> Any:
 
 def _exp(x: Any) -> Any:
     return x.exp() if isinstance(x, Node) else np.exp(x)
+
+
+def _sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Node) else np.sin(x)
+
+
+def _cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Node) else np.cos(x)
 
 
 # Reductions on arrays call the ufuncs' reduce directly: ``x.sum(...)`` goes through a Python
@@ -427,48 +408,35 @@ def scatter_add(g: np.ndarray, shape: tuple, index: tuple, basic: bool) -> np.nd
 # --- forwards and derivatives ----------------------------------------------------------
 
 
-def _pow_base_derivative(a: Any, b: Any) -> Any:
+def _pow_base(a: Any, b: Any, out: Any) -> Any:
     # d/da = b * a**(b-1), and 0 where b == 0 (PyTorch masks it): raising to b - 1 + [b == 0]
     # gives 0 * a**0 = 0 there, never 0 * inf.
-    B = _raw(b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if B.ndim == 0 and B == 2:  # the square: a cheap, common case
+    if not isinstance(b, Node):
+        if np.ndim(b) == 0 and b == 2:  # the square with a number exponent: cheap, common
             return 2.0 * a
-        return b * a ** (b - 1 + (B == 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return b * a ** (b - 1 + (b == 0))
+    # An exponent that is a node (create_graph) keeps its own derivative: no shortcut.
+    return b * a ** (b - 1 + (b.data == 0))
 
 
-def _pow_derivative(a: Any, b: Any, out: Any) -> tuple:
+def _pow_exponent(a: Any, b: Any, out: Any) -> Any:
     # d/db = log(a) * a**b, and 0 where a == 0 (PyTorch masks a == 0 for b >= 0; a**b is 0 or
-    # 1 there); nan for a < 0, as in PyTorch.
+    # 1 there); nan for a < 0, as in PyTorch. Computed only for an exponent that is a node.
     zero = _raw(a) == 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        d_exp = out * _log(a + zero if zero.any() else a)
-    return _pow_base_derivative(a, b), d_exp
-
-
-def _pow_constant_exponent_derivative(a: Any, b: Any, out: Any) -> tuple:
-    # x ** 2 and the like: the exponent gets no gradient, so its log(a) * a**b is never
-    # computed (it costs a log per element and is nan for a negative base).
-    return _pow_base_derivative(a, b), NO_GRADIENT
+        return out * _log(a + zero if zero.any() else a)
 
 
 def _log(x: Any) -> Any:
     return x.log() if isinstance(x, Node) else np.log(x)
 
 
-def _sum_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
-    return (shared(Expand, x.shape, axis, False),)
-
-
-def _mean_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
-    return (shared(Expand, x.shape, axis, True),)
-
-
 def _max_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
     X = _raw(x)
     kept = kept_shape(X.shape, axis)
     hits = X == _raw(out).reshape(kept)
-    return (SpreadMax(kept, hits / hits.sum(axis=axis, keepdims=True)),)
+    return SpreadMax(kept, hits / hits.sum(axis=axis, keepdims=True))
 
 
 def _mean(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
@@ -488,23 +456,32 @@ def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return e / _add_reduce(e, axis, None, None, True)
 
 
-def _matmul_derivative(a: Any, b: Any, out: Any) -> tuple:
+def _matmul_g_shape(a: Any, b: Any, out: Any) -> tuple | None:
+    """The upstream gradient's shape with the axes numpy's matmul removed for 1-D operands
+    put back; None when both operands are matrices."""
     if a.ndim == 2 and b.ndim == 2:
-        g_shape = None
-    else:
-        g_shape = out.shape
-        if b.ndim == 1:
-            g_shape = g_shape + (1,)
-        if a.ndim == 1:
-            g_shape = g_shape[:-1] + (1,) + g_shape[-1:]
-    return (MatmulGrad(b, True, a.shape, g_shape), MatmulGrad(a, False, b.shape, g_shape))
+        return None
+    g_shape = out.shape
+    if b.ndim == 1:
+        g_shape = g_shape + (1,)
+    if a.ndim == 1:
+        g_shape = g_shape[:-1] + (1,) + g_shape[-1:]
+    return g_shape
 
 
-def _transpose_derivative(x: Any, out: Any, axes: tuple) -> tuple:
+def _matmul_left(a: Any, b: Any, out: Any) -> LinearMap:
+    return MatmulGrad(b, True, a.shape, _matmul_g_shape(a, b, out))
+
+
+def _matmul_right(a: Any, b: Any, out: Any) -> LinearMap:
+    return MatmulGrad(a, False, b.shape, _matmul_g_shape(a, b, out))
+
+
+def _transpose_derivative(x: Any, out: Any, axes: tuple) -> LinearMap:
     inverse = [0] * len(axes)
     for i, a in enumerate(axes):
         inverse[a] = i
-    return (Transpose(tuple(inverse)),)
+    return Transpose(tuple(inverse))
 
 
 def _positive(x: Any) -> np.ndarray:
@@ -532,57 +509,64 @@ def _clip_mask(x: Any, lo: float, hi: float) -> np.ndarray:
     return (X >= lo) & (X <= hi)  # PyTorch's clamp: the bounds themselves pass the gradient
 
 
-_ADD_LOCALS = (IDENTITY, IDENTITY)
-_SUB_LOCALS = (IDENTITY, -1.0)
-_NEG_LOCALS = (-1.0,)
+def _identity(*args: Any) -> LinearMap:
+    return IDENTITY
+
+
+def _minus_one(*args: Any) -> float:
+    return -1.0
+
 
 # --- the table -------------------------------------------------------------------------
-#                  name          forward                      derivative: locals per parent
-ADD = TensorOp("+", operator.add, lambda a, b, out: _ADD_LOCALS, broadcasts=True)
-SUB = TensorOp("-", operator.sub, lambda a, b, out: _SUB_LOCALS, broadcasts=True)
-MUL = TensorOp("*", operator.mul, lambda a, b, out: (b, a), broadcasts=True)
-DIV = TensorOp("/", operator.truediv, lambda a, b, out: (1.0 / b, -out / b), broadcasts=True)
-POW = TensorOp("**", operator.pow, _pow_derivative, broadcasts=True)
-POW_CONSTANT = TensorOp("**", operator.pow, _pow_constant_exponent_derivative, broadcasts=True)
-NEG = TensorOp("neg", operator.neg, lambda x, out: _NEG_LOCALS)
-EXP = TensorOp("exp", np.exp, lambda x, out: (out,))
-LOG = TensorOp("log", np.log, lambda x, out: (1.0 / x,))
-TANH = TensorOp("tanh", np.tanh, lambda x, out: (1.0 - out * out,))
-SIGMOID = TensorOp("sigmoid", _sigmoid_array, lambda x, out: (out * (1.0 - out),))
-RELU = TensorOp(
-    "relu", lambda x: np.maximum(x, 0.0), lambda x, out: (_positive(x),), kink=_has_zero
-)
-SQRT = TensorOp("sqrt", np.sqrt, lambda x, out: (0.5 / out,))
-ABS = TensorOp("abs", np.abs, lambda x, out: (np.sign(_raw(x)),), kink=_has_zero)
-SOFTPLUS = TensorOp("softplus", lambda x: np.logaddexp(0.0, x), lambda x, out: (_sigmoid(x),))
-CLIP = TensorOp("clip", np.clip, lambda x, out, lo, hi: (_clip_mask(x, lo, hi),), kink=_at_bound)
-MATMUL = TensorOp("@", np.matmul, _matmul_derivative)
-SUM = TensorOp(
-    "sum", lambda x, axis, keepdims: _add_reduce(x, axis, None, None, keepdims), _sum_derivative
-)
-MEAN = TensorOp("mean", _mean, _mean_derivative)
-MAX = TensorOp(
-    "max",
-    lambda x, axis, keepdims: _max_reduce(x, axis, None, None, keepdims),
-    _max_derivative,
-    kink=_has_ties,
-)
-RESHAPE = TensorOp("reshape", np.reshape, lambda x, out, shape: (shared(Reshape, x.shape),))
-TRANSPOSE = TensorOp("transpose", np.transpose, _transpose_derivative)
-INDEX = TensorOp(
-    "index",
-    lambda x, index, basic: x[index],
-    lambda x, out, index, basic: (Scatter(x.shape, index, basic),),
-)
-SCATTER_ADD = TensorOp(
-    "scatter_add", scatter_add, lambda g, out, shape, index, basic: (Gather(index),)
-)
-BROADCAST_TO = TensorOp(
-    "broadcast_to",
-    lambda x, shape: np.broadcast_to(x, shape).copy(),
-    lambda x, out, shape: (SumTo(x.shape, sum_axes(shape, x.shape), None),),
-)
-LOG_SOFTMAX = TensorOp(
-    "log_softmax", _log_softmax, lambda x, out, axis: (LogSoftmaxGrad(out, axis),)
-)
-SOFTMAX = TensorOp("softmax", _softmax, lambda x, out, axis: (SoftmaxGrad(out, axis),))
+# fmt: off
+TENSOR_OPS = OpTable("Tensor", [
+    #   name        forward               derivatives: d out / d operand, one per operand
+    Op("+",        operator.add,          (_identity, _identity), broadcasts=True),
+    Op("-",        operator.sub,          (_identity, _minus_one), broadcasts=True),
+    Op("*",        operator.mul,          (lambda a, b, out: b, lambda a, b, out: a),
+       broadcasts=True),
+    Op("/",        operator.truediv,      (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
+       broadcasts=True, guards=(None, "nonzero")),
+    Op("**",       operator.pow,          (_pow_base, _pow_exponent), broadcasts=True),
+    Op("neg",      operator.neg,          (_minus_one,)),
+    Op("exp",      np.exp,                (lambda x, out: out,)),
+    Op("log",      np.log,                (lambda x, out: 1.0 / x,), guards=("positive",)),
+    Op("tanh",     np.tanh,               (lambda x, out: 1.0 - out * out,)),
+    Op("sigmoid",  _sigmoid_array,        (lambda x, out: out * (1.0 - out),)),
+    Op("relu",     lambda x: np.maximum(x, 0.0), (lambda x, out: _positive(x),),
+       kink=_has_zero, guards=("off_kink",)),
+    Op("sqrt",     np.sqrt,               (lambda x, out: 0.5 / out,), guards=("positive",)),
+    Op("sin",      np.sin,                (lambda x, out: _cos(x),)),
+    Op("cos",      np.cos,                (lambda x, out: -_sin(x),)),
+    Op("abs",      np.abs,                (lambda x, out: np.sign(_raw(x)),), kink=_has_zero,
+       guards=("off_kink",)),
+    Op("softplus", lambda x: np.logaddexp(0.0, x), (lambda x, out: _sigmoid(x),)),
+    Op("@",        np.matmul,             (_matmul_left, _matmul_right)),
+    # Ops with parameters: their methods (which check the parameters) are written in tensor.py.
+    Op("clip",     np.clip,               (lambda x, out, lo, hi: _clip_mask(x, lo, hi),),
+       kink=_at_bound, params=("lo", "hi")),
+    Op("sum",      lambda x, axis, keepdims: _add_reduce(x, axis, None, None, keepdims),
+       (lambda x, out, axis, keepdims: shared(Expand, x.shape, axis, False),),
+       params=("axis", "keepdims")),
+    Op("mean",     _mean,
+       (lambda x, out, axis, keepdims: shared(Expand, x.shape, axis, True),),
+       params=("axis", "keepdims")),
+    Op("max",      lambda x, axis, keepdims: _max_reduce(x, axis, None, None, keepdims),
+       (_max_derivative,), kink=_has_ties, params=("axis", "keepdims")),
+    Op("reshape",  np.reshape,            (lambda x, out, shape: shared(Reshape, x.shape),),
+       params=("shape",)),
+    Op("transpose", np.transpose,         (_transpose_derivative,), params=("axes",)),
+    Op("index",    lambda x, index, basic: x[index],
+       (lambda x, out, index, basic: Scatter(x.shape, index, basic),),
+       params=("index", "basic")),
+    Op("scatter_add", scatter_add,        (lambda g, out, shape, index, basic: Gather(index),),
+       params=("shape", "index", "basic")),
+    Op("broadcast_to", lambda x, shape: np.broadcast_to(x, shape).copy(),
+       (lambda x, out, shape: SumTo(x.shape, sum_axes(shape, x.shape), None),),
+       params=("shape",)),
+    Op("log_softmax", _log_softmax,       (lambda x, out, axis: LogSoftmaxGrad(out, axis),),
+       params=("axis",)),
+    Op("softmax",  _softmax,              (lambda x, out, axis: SoftmaxGrad(out, axis),),
+       params=("axis",)),
+])
+# fmt: on

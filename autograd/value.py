@@ -1,9 +1,11 @@
 """``Value``: one scalar node of the graph.
 
-Every op is one call of ``_unary`` / ``_binary`` with its row of the op table: the forward
-gives the data, the derivative gives the local gradients (stored at forward time, as
-micrograd stores closures, but as plain numbers: no closure, no cycle, nothing for the
-garbage collector to chase).
+Its operator and elementwise methods are generated from the rows of the scalar table
+(``ops.SCALAR_OPS``): each row's forward and derivatives are inlined into a method that, in
+the common case (two Values, or a Value and a float, no mode open), builds the node with no
+further call. Everything else (ints, numpy scalars, ``no_grad``, ``detect_anomaly``, a
+``name_scope``, rows with a ``check``) goes through the machinery's one general path,
+``engine.apply`` / ``engine.record``.
 """
 
 from __future__ import annotations
@@ -14,29 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node
+from .engine import Node, apply, op_error, record
 from .modes import _modes, entered
-from .ops import (
-    ABS,
-    ADD,
-    CONSTANT,
-    COS,
-    DIV,
-    EXP,
-    LEAF,
-    LOG,
-    MUL,
-    NEG,
-    POW,
-    RELU,
-    SIGMOID,
-    SIN,
-    SQRT,
-    SUB,
-    TANH,
-    Op,
-    describe_call,
-)
+from .ops import CONSTANT, FLOAT_FUNCTIONS, LEAF, SCALAR_OPS, Op, describe_call
 
 _new = object.__new__
 
@@ -65,111 +47,6 @@ def _as_float(data: Any, what: str = "Value") -> float:
     )
 
 
-def _lift(x: Any, op: Op) -> Value:
-    """A plain number operand becomes a constant leaf parent."""
-    if x.__class__ is not float:
-        if isinstance(x, Node):  # a Tensor: Value and Tensor do not mix
-            raise TypeError(f"{op.name}: cannot mix Value and {type(x).__name__} in one op")
-        x = _as_float(x, f"{op.name}: operand")
-    node = _new(Value)
-    node.data = x
-    node.grad = 0.0
-    node.label = ""
-    node.scope = _modes.scope
-    node._op = CONSTANT
-    node.parents = ()
-    node.local_grads = ()
-    return node
-
-
-def _op_error(op: Op, xs: tuple, error: Exception) -> Exception:
-    return type(error)(f"{op.name}: {error}, at {describe_call(op.name, xs)}")
-
-
-def _record(op: Op, data: float, parents: tuple, xs: tuple) -> Value:
-    """Make the result node; the slow path of ``_unary``/``_binary`` (no_grad, anomaly)."""
-    if _modes.anomaly and not math.isfinite(data):
-        raise FloatingPointError(f"{op.name}: result is {data!r}, at {describe_call(op.name, xs)}")
-    node = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    node.scope = _modes.scope
-    if _modes.grad_enabled:
-        node._op = op
-        node.parents = parents
-        node.local_grads = op.derivative(*xs, data)
-    else:
-        node._op = LEAF
-        node.parents = ()
-        node.local_grads = ()
-    return node
-
-
-def _unary(op: Op, a: Value) -> Value:
-    x = a.data
-    try:
-        data = op.forward(x)
-        if entered[0] and not _modes.plain:
-            return _record(op, data, (a,), (x,))
-        local_grads = op.derivative(x, data)
-    except FloatingPointError:  # detect_anomaly's own error, already worded
-        raise
-    except (ArithmeticError, ValueError) as error:
-        raise _op_error(op, (x,), error) from None
-    node = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    node.scope = _modes.scope
-    node._op = op
-    node.parents = (a,)
-    node.local_grads = local_grads
-    return node
-
-
-def _binary(op: Op, a: Value, b: Value) -> Value:
-    x = a.data
-    y = b.data
-    try:
-        data = op.forward(x, y)
-        if entered[0] and not _modes.plain:
-            return _record(op, data, (a, b), (x, y))
-        local_grads = op.derivative(x, y, data)
-    except FloatingPointError:  # detect_anomaly's own error, already worded
-        raise
-    except (ArithmeticError, ValueError) as error:
-        raise _op_error(op, (x, y), error) from None
-    node = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    node.scope = _modes.scope
-    node._op = op
-    node.parents = (a, b)
-    node.local_grads = local_grads
-    return node
-
-
-def apply(op: Op, args: tuple) -> Value:
-    """Apply any op to Values or numbers (the n-ary path, used by ``primitive``)."""
-    parents = tuple(a if isinstance(a, Value) else _lift(a, op) for a in args)
-    xs = tuple(p.data for p in parents)
-    try:
-        return _record(op, _as_float(op.forward(*xs), f"{op.name}: forward result"), parents, xs)
-    except FloatingPointError:
-        raise
-    except (ArithmeticError, ValueError) as error:
-        raise _op_error(op, xs, error) from None
-
-
-def _check_value_exponent(base: float) -> None:
-    if base <= 0:  # nan passes: it propagates, as all nan data does
-        raise ValueError(
-            f"**: a Value exponent needs a base > 0 (d/db = log(a) * a**b), got base {base!r}"
-        )
-
-
 class Value(Node):
     """A scalar that remembers how it was computed.
 
@@ -179,8 +56,10 @@ class Value(Node):
     (4.3891, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "_op", "parents", "local_grads")
+    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db")
 
+    _raw = float  # a number operand is kept as a float until someone reads .parents
+    _NO_OPERAND = math.nan  # a one-operand node's _b (an instance of _raw: never a parent)
     _cleared_grad = 0.0
     __array_ufunc__ = None  # numpy defers to our operators instead of making object arrays
 
@@ -192,53 +71,12 @@ class Value(Node):
         self.label = label
         self.scope = _modes.scope
         self._op = LEAF
-        self.parents = ()
-        self.local_grads = ()
+        self._a = None
 
     def __repr__(self) -> str:
         extra = f", label={self.label!r}" if self.label else ""
-        extra += f", op={self.op!r}" if self.parents else ""
+        extra += f", op={self.op!r}" if self._a is not None else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
-
-    # --- arithmetic ---------------------------------------------------------------------
-
-    def __add__(self, other: Any) -> Value:
-        return _binary(ADD, self, other if isinstance(other, Value) else _lift(other, ADD))
-
-    def __radd__(self, other: Any) -> Value:
-        return _binary(ADD, _lift(other, ADD), self)
-
-    def __sub__(self, other: Any) -> Value:
-        return _binary(SUB, self, other if isinstance(other, Value) else _lift(other, SUB))
-
-    def __rsub__(self, other: Any) -> Value:
-        return _binary(SUB, _lift(other, SUB), self)
-
-    def __mul__(self, other: Any) -> Value:
-        return _binary(MUL, self, other if isinstance(other, Value) else _lift(other, MUL))
-
-    def __rmul__(self, other: Any) -> Value:
-        return _binary(MUL, _lift(other, MUL), self)
-
-    def __truediv__(self, other: Any) -> Value:
-        return _binary(DIV, self, other if isinstance(other, Value) else _lift(other, DIV))
-
-    def __rtruediv__(self, other: Any) -> Value:
-        return _binary(DIV, _lift(other, DIV), self)
-
-    def __pow__(self, other: Any) -> Value:
-        if isinstance(other, Value):
-            _check_value_exponent(self.data)
-            return _binary(POW, self, other)
-        return _binary(POW, self, _lift(other, POW))
-
-    def __rpow__(self, other: Any) -> Value:
-        base = _lift(other, POW)
-        _check_value_exponent(base.data)
-        return _binary(POW, base, self)
-
-    def __neg__(self) -> Value:
-        return _unary(NEG, self)
 
     def __pos__(self) -> Value:
         return self
@@ -259,38 +97,82 @@ class Value(Node):
 
     __hash__ = object.__hash__
 
-    # --- functions ----------------------------------------------------------------------
-
-    def exp(self) -> Value:
-        return _unary(EXP, self)
-
-    def log(self) -> Value:
-        return _unary(LOG, self)
-
-    def tanh(self) -> Value:
-        return _unary(TANH, self)
-
-    def sigmoid(self) -> Value:
-        return _unary(SIGMOID, self)
-
-    def relu(self) -> Value:
-        return _unary(RELU, self)
-
-    def sqrt(self) -> Value:
-        return _unary(SQRT, self)
-
-    def sin(self) -> Value:
-        return _unary(SIN, self)
-
-    def cos(self) -> Value:
-        return _unary(COS, self)
-
-    def abs(self) -> Value:
-        return _unary(ABS, self)
-
-    __abs__ = abs
-
     # --- what the machinery asks of a node kind -----------------------------------------
+
+    @staticmethod
+    def _lift(x: Any, op: Op) -> float:
+        return _as_float(x, f"{op.name}: operand")
+
+    @staticmethod
+    def _result(data: Any, op: Op) -> float:
+        return data if data.__class__ is float else _as_float(data, f"{op.name}: forward result")
+
+    @staticmethod
+    def _error_context(op: Op, xs: tuple) -> str:
+        return f", at {describe_call(op.name, xs)}"
+
+    @staticmethod
+    def _call(op: Op, xs: tuple) -> str:
+        return describe_call(op.name, xs)
+
+    @staticmethod
+    def _nonfinite(data: float) -> str | None:
+        return None if math.isfinite(data) else f"result is {data!r}"
+
+    @staticmethod
+    def _locals(op: Op, xs: tuple, out: float, params: tuple, parents: tuple) -> tuple:
+        return op.derivative(*xs, out)
+
+    def _store(self, parents: tuple, local_grads: tuple, params: tuple) -> None:
+        if self._op.arity == 2:
+            self._a, self._b = parents
+            self._da, self._db = local_grads
+        elif self._op.arity == 1:
+            self._a, self._b, self._da = parents[0], self._NO_OPERAND, local_grads[0]
+        else:
+            self._a, self._b, self._da = parents, self._NO_OPERAND, local_grads
+
+    def _node_locals(self) -> tuple:
+        # Parents as Values, so the derivative rule records a graph; constants as numbers,
+        # so that e.g. x**3 at x < 0 stays a power with a number exponent.
+        a = self._a
+        if a.__class__ is tuple:
+            args = [p.data if p.__class__ is not float and p._op is CONSTANT else p for p in a]
+        elif self._op.arity == 1:
+            args = [a.data if a._op is CONSTANT else a]
+        else:
+            args = [p if p.__class__ is float or p._op is not CONSTANT else p.data
+                    for p in (a, self._b)]  # fmt: skip
+        op = self._op
+        try:
+            return op.node_derivative(*args, self)
+        except TypeError as error:
+            if op.user_defined:
+                raise NotImplementedError(
+                    f"primitive {op.name!r}: its derivative cannot be differentiated again "
+                    f"(create_graph): write it with Value operations such as x.exp() "
+                    f"instead of math functions ({error})"
+                ) from None
+            raise
+
+    @staticmethod
+    def _constant_leaf(raw: float, owner: Value | None = None, local: Any = None) -> Value:
+        node = _new(Value)
+        node.data = raw
+        # Until now no pass gave it a gradient; one would have added upstream * local to 0.
+        if owner is None or Value._grad_is_unset(owner.grad):
+            node.grad = 0.0
+        else:
+            node.grad = 0.0 + owner.grad * local
+        node.label = ""
+        node.scope = _modes.scope
+        node._op = CONSTANT
+        node._a = None
+        return node
+
+    @staticmethod
+    def _constant(g: Any) -> Value:
+        return g if isinstance(g, Value) else Value._constant_leaf(_as_float(g))
 
     @staticmethod
     def _grad_is_unset(g: Any) -> bool:
@@ -300,36 +182,185 @@ class Value(Node):
         return _as_float(grad, "backward: grad")
 
     @staticmethod
-    def _is_finite(g: Any) -> bool:
+    def _finite(g: Any) -> bool:
         return math.isfinite(g if g.__class__ is float else g.data)
 
     @staticmethod
-    def _constant(g: Any) -> Value:
-        return g if isinstance(g, Value) else _lift(g, ADD)
+    def _add_grads(pending: dict) -> None:
+        for node, g in pending.items():
+            node.grad = node.grad + g
+
+    def _grad_before_pass(self) -> Any:
+        return self.grad
+
+    def _show_grad(self, before: Any, total: Any) -> None:
+        self.grad = before + total
 
     @staticmethod
     def _zeros() -> float:
         return 0.0
 
-    @property
-    def is_constant(self) -> bool:
-        """True for a constant leaf: a plain number (or array) an op wrapped as its operand,
-        like the 2 of ``a + 2``; False for the nodes you make and every computed node."""
-        return self._op is CONSTANT
+    @staticmethod
+    def _owned(g: Any) -> Any:
+        return g  # a float is immutable: nothing to copy
 
-    def _differentiable_locals(self) -> tuple:
-        # Parents as Values, so the derivative rule records a graph; constants as numbers,
-        # so that e.g. x**3 at x < 0 stays a power with a number exponent.
-        args = [p.data if p._op is CONSTANT else p for p in self.parents]
-        op = self._op
-        try:
-            local = op.derivative(*args, self)
-        except TypeError as error:
-            if op.user_defined:
-                raise NotImplementedError(
-                    f"primitive {op.name!r}: its derivative cannot be differentiated again "
-                    f"(create_graph): write it with Value operations such as x.exp() "
-                    f"instead of math functions ({error})"
-                ) from None
-            raise
-        return local
+
+Value._kind = Value
+
+
+# --- the generated methods ------------------------------------------------------------
+# The templates take a row's code where the braces are. Error wording, modes, scopes and
+# every operand but a Value or a float belong to the machinery (apply, record, op_error).
+
+_BINARY = """
+def method(self, other):
+    if other.__class__ is Value:
+        b = other.data
+    elif other.__class__ is float:
+        b = other
+    else:
+        return apply(OP, (self, other), (), Value)
+    a = self.data
+    try:
+        out = {forward}
+        da = {da}
+        db = {db}
+    except (ArithmeticError, ValueError) as error:
+        raise op_error(OP, Value, (a, b), error) from None
+    if entered[0]:
+        scope = _modes.fast_scope
+        if scope is None:
+            return record(Value, OP, out, (self, other), (a, b), (), (da, db))
+    else:
+        scope = ()
+    node = new(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node.scope = scope
+    node._op = OP
+    node._a = self
+    node._b = other
+    node._da = da
+    node._db = db
+    return node
+"""
+
+# A float on the left (``2 * x``): x.__rmul__(2.0).
+_REFLECTED = """
+def method(self, other):
+    if other.__class__ is not float:
+        return apply(OP, (other, self), (), Value)
+    a = other
+    b = self.data
+    try:
+        out = {forward}
+        da = {da}
+        db = {db}
+    except (ArithmeticError, ValueError) as error:
+        raise op_error(OP, Value, (a, b), error) from None
+    if entered[0]:
+        scope = _modes.fast_scope
+        if scope is None:
+            return record(Value, OP, out, (other, self), (a, b), (), (da, db))
+    else:
+        scope = ()
+    node = new(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node.scope = scope
+    node._op = OP
+    node._a = other
+    node._b = self
+    node._da = da
+    node._db = db
+    return node
+"""
+
+_UNARY = """
+def method(self):
+    x = self.data
+    try:
+        out = {forward}
+        dx = {dx}
+    except (ArithmeticError, ValueError) as error:
+        raise op_error(OP, Value, (x,), error) from None
+    if entered[0]:
+        scope = _modes.fast_scope
+        if scope is None:
+            return record(Value, OP, out, (self,), (x,), (), (dx,))
+    else:
+        scope = ()
+    node = new(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node.scope = scope
+    node._op = OP
+    node._a = self
+    node._b = NO_OPERAND
+    node._da = dx
+    return node
+"""
+
+
+def _generated(template: str, op: Op, **code: str) -> Any:
+    namespace = {
+        **FLOAT_FUNCTIONS,
+        "Value": Value,
+        "OP": op,
+        "apply": apply,
+        "record": record,
+        "op_error": op_error,
+        "entered": entered,
+        "_modes": _modes,
+        "new": _new,
+        "NO_OPERAND": Value._NO_OPERAND,
+    }
+    exec(compile(template.format(**code), f"<Value {op.name}>", "exec"), namespace)  # noqa: S102
+    return namespace["method"]
+
+
+def _general(op: Op, reflected: bool = False) -> Any:
+    if op.arity == 1:
+        return lambda self: apply(op, (self,), (), Value)
+    if reflected:
+        return lambda self, other: apply(op, (other, self), (), Value)
+    return lambda self, other: apply(op, (self, other), (), Value)
+
+
+def _install(op: Op) -> None:
+    """Give Value the methods of a row: generated fast paths, or the general path for a row
+    that is not code or that checks its operands first (``**``)."""
+    fast = op.forward_code is not None and op.check is None
+    if op.arity == 2:
+        forward, reflected = op.methods
+        da, db = op.derivative_code or ("", "")
+        code = {"forward": op.forward_code, "da": da, "db": db}
+        methods = {
+            forward: _generated(_BINARY, op, **code) if fast else _general(op),
+            reflected: _generated(_REFLECTED, op, **code) if fast else _general(op, True),
+        }
+    elif op.arity == 1:
+        method = (
+            _generated(_UNARY, op, forward=op.forward_code, dx=op.derivative_code[0])
+            if fast
+            else _general(op)
+        )
+        methods = dict.fromkeys(op.methods, method)
+    else:
+        return
+    for name, method in methods.items():
+        method.__name__ = method.__qualname__ = name
+        method.__doc__ = f"The op {op.name!r} (a row of autograd.ops.SCALAR_OPS)."
+        setattr(Value, name, method)
+
+
+def _uninstall(op: Op) -> None:
+    for name in op.methods:
+        if name in Value.__dict__:
+            delattr(Value, name)
+
+
+SCALAR_OPS.generate(_install, _uninstall)

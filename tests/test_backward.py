@@ -514,3 +514,138 @@ def test_a_million_node_chain_at_the_default_recursion_limit():
         assert sys.getrecursionlimit() == 1000
     finally:
         sys.setrecursionlimit(old)
+
+
+# --- backward_steps is backward's instrumented twin: the same gradients, bit for bit ----------
+
+from hypothesis import settings  # noqa: E402
+
+from autograd.testing.strategies import expressions  # noqa: E402
+
+
+def _all_grads(root):
+    from autograd import topological_order
+
+    return [node.grad for node in topological_order(root)]
+
+
+def _same_bits(a, b) -> bool:
+    import numpy as np
+
+    if a is None or b is None:
+        return a is b
+    return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True) and (
+        np.asarray(a).tobytes() == np.asarray(b).tobytes()
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(expressions(max_leaves=3, max_ops=14), st.integers(1, 3))
+def test_backward_steps_gives_backwards_gradients_bit_for_bit(expr, passes):
+    # Two copies of one random graph (shared subexpressions, leaves used many times), one
+    # through backward(), one through backward_steps(), several passes each so that the
+    # order of accumulation into grads already held is compared too.
+    f, inputs = expr
+    from autograd import topological_order
+
+    fast = f(*[Value(x) for x in inputs])
+    twin = f(*[Value(x) for x in inputs])
+    topological_order(fast), topological_order(twin)  # both with their constants as nodes
+    for _ in range(passes):
+        fast.backward()
+        for _step in twin.backward_steps():
+            pass
+    got, want = _all_grads(twin), _all_grads(fast)
+    assert len(got) == len(want)
+    assert all(_same_bits(g, w) for g, w in zip(got, want)), (got, want)
+
+
+_SHAPES = [(), (3,), (2, 3), (2, 1), (1, 3)]
+
+
+@st.composite
+def tensor_graphs(draw):
+    """A random Tensor graph over leaves of broadcastable shapes, each leaf used many times:
+    returns a function of the leaves (as Tensors) and the leaves' arrays."""
+    import numpy as np
+
+    shapes = draw(st.lists(st.sampled_from(_SHAPES), min_size=1, max_size=3))
+    arrays = [
+        np.array(
+            draw(st.lists(st.floats(-2, 2), min_size=int(np.prod(s)), max_size=int(np.prod(s))))
+        ).reshape(s)
+        for s in shapes
+    ]
+    steps = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["+", "-", "*", "tanh", "exp", "sum0", "sigmoid", "sq"]),
+                st.integers(0, 20),
+                st.integers(0, 20),
+            ),
+            min_size=1,
+            max_size=10,
+        )
+    )
+
+    def f(*leaves):
+        nodes = list(leaves)
+        for name, i, j in steps:
+            a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+            if name in ("+", "-", "*"):
+                try:
+                    np.broadcast_shapes(a.shape, b.shape)
+                except ValueError:  # shapes that do not broadcast: the operand with itself
+                    b = a
+                out = {"+": a + b, "-": a - b, "*": a * b}[name]
+            elif name == "sum0":
+                out = a.sum(axis=0, keepdims=True) if a.ndim else a
+            elif name == "sq":
+                out = a**2
+            else:
+                out = getattr(a, name)()
+            nodes.append(out)
+        return nodes[-1].sum() * 1.0
+
+    return f, arrays
+
+
+@settings(max_examples=60, deadline=None)
+@given(tensor_graphs(), st.integers(1, 2))
+def test_backward_steps_gives_backwards_tensor_gradients_bit_for_bit(graph, passes):
+    from autograd import Tensor
+
+    f, arrays = graph
+    fast_leaves = [Tensor(a) for a in arrays]
+    twin_leaves = [Tensor(a) for a in arrays]
+    fast, twin = f(*fast_leaves), f(*twin_leaves)
+    held = [None] * len(arrays)
+    for k in range(passes):
+        fast.backward()
+        for _step in twin.backward_steps():
+            pass
+        if k == 0:
+            held = [leaf.grad for leaf in fast_leaves]
+    for a, b in zip(fast_leaves, twin_leaves):
+        assert _same_bits(a.grad, b.grad)
+    for leaf, first in zip(fast_leaves, held):  # accumulated in place, as PyTorch
+        assert first is None or leaf.grad is first
+    got, want = _all_grads(twin), _all_grads(fast)
+    assert all(_same_bits(g, w) for g, w in zip(got, want))
+
+
+@settings(max_examples=60, deadline=None)
+@given(expressions(max_leaves=3, max_ops=10))
+def test_a_constant_made_a_node_after_a_pass_has_the_gradient_the_pass_gave(expr):
+    # A number operand becomes a node only when .parents is read; its gradient is then what
+    # the pass would have accumulated into it, bit for bit.
+    from autograd import topological_order
+
+    f, inputs = expr
+    early = f(*[Value(x) for x in inputs])
+    late = f(*[Value(x) for x in inputs])
+    topological_order(early)  # constants are nodes before the pass
+    early.backward()
+    late.backward()  # constants become nodes after it, below
+    got, want = _all_grads(late), _all_grads(early)
+    assert all(_same_bits(g, w) for g, w in zip(got, want)), (got, want)

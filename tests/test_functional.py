@@ -259,3 +259,51 @@ def test_keyword_arguments_pass_through_undifferentiated():
     assert grad(f, argnums=1)(2.0, 3.0, scale=10.0) == 20.0
     assert value_and_grad(f)(2.0, 3.0, scale=0.5) == (3.0, 1.5)
     assert grad(grad(f))(2.0, 3.0, scale=10.0) == 0.0
+
+
+# --- hessian of a function of one array --------------------------------------------------------
+
+
+def test_hessian_of_an_array_function_has_shape_x_shape_twice():
+    import numpy as np
+
+    x = np.array([[0.5, -1.0], [2.0, 0.3]])
+    H = hessian(lambda t: (t * t * t).sum() + (t[0, 0] * t[1, 1]))(x)
+    assert H.shape == (2, 2, 2, 2)
+    want = np.zeros((2, 2, 2, 2))
+    for i in range(2):
+        for j in range(2):
+            want[i, j, i, j] = 6 * x[i, j]
+    want[0, 0, 1, 1] = want[1, 1, 0, 0] = 1.0
+    np.testing.assert_allclose(H, want, atol=1e-12)
+
+
+def test_hessian_of_an_array_function_against_finite_differences():
+    import numpy as np
+
+    def f(t):
+        return (t.tanh() * t.sin()).sum() * (t * t).mean()
+
+    x = np.array([0.3, -0.7, 1.1])
+    H = hessian(f)(x)
+    g = grad(f)
+    eps = 1e-6
+    numeric = np.stack(
+        [(g(x + eps * np.eye(3)[k]) - g(x - eps * np.eye(3)[k])) / (2 * eps) for k in range(3)]
+    )
+    np.testing.assert_allclose(H, numeric, atol=1e-6)
+    np.testing.assert_allclose(H, H.T, atol=1e-12)
+
+
+def test_hessian_of_an_array_function_independent_of_it_is_zero():
+    import numpy as np
+
+    H = hessian(lambda t: (t * 0.0).sum() + 3.0)(np.ones(2))
+    assert H.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_hessian_of_an_array_function_must_return_one_element():
+    import numpy as np
+
+    with pytest.raises(TypeError, match="one-element"):
+        hessian(lambda t: t * 2)(np.ones(2))

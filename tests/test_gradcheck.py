@@ -146,6 +146,7 @@ def test_node_is_none_when_every_local_gradient_is_right():
     with pytest.raises(GradcheckError) as excinfo:
         gradcheck(lambda x: x * Value(x.data), [1.5])
     assert excinfo.value.node is None
+    assert excinfo.value.kink is False
     message = str(excinfo.value)
     assert len(row_for(message, 1.5, 3.0, 1.5, 0.5)) == 1, message
 
@@ -176,6 +177,7 @@ def test_relu_at_its_kink_is_a_gradcheck_error_that_says_kink(f, x0):
     assert "relu" in message and "the_relu" in message
     assert excinfo.value.node is not None
     assert excinfo.value.node.op == "relu" and excinfo.value.node.label == "the_relu"
+    assert excinfo.value.kink is True
 
 
 @pytest.mark.parametrize(
@@ -195,6 +197,7 @@ def test_within_eps_of_a_kink_is_still_called_a_kink(f, x0):
     assert "kink" in str(excinfo.value)
     assert "wrong local gradient" not in str(excinfo.value)
     assert excinfo.value.node.op in ("relu", "abs")
+    assert excinfo.value.kink is True
 
 
 def test_a_wrong_primitive_next_to_a_kink_is_still_named():
@@ -204,6 +207,7 @@ def test_a_wrong_primitive_next_to_a_kink_is_still_named():
         gradcheck(lambda x: wrong_sq(x).relu(), [0.5])
     assert excinfo.value.node.op == "wrong_sq"
     assert "first node with a wrong local gradient" in str(excinfo.value)
+    assert excinfo.value.kink is False
 
 
 def test_tensor_ops_within_eps_of_their_kinks_are_called_kinks():

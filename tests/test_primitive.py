@@ -201,3 +201,55 @@ def test_numeric_locals_are_stored_as_floats(returned):
     assert all(type(g) is float for g in y.local_grads)
     y.backward()
     assert type(y.parents[0].grad) is float
+
+
+# --- primitives on Tensors ---------------------------------------------------------------------
+
+
+def test_an_elementwise_numpy_primitive_applies_to_tensors():
+    from autograd import Tensor, gradcheck
+
+    softplus = primitive(
+        "np_softplus", lambda x: np.logaddexp(0.0, x), lambda x, out: 1.0 / (1.0 + np.exp(-x))
+    )
+    x = np.array([[-1.0, 0.0], [0.5, 3.0]])
+    y = softplus(Tensor(x))
+    assert isinstance(y, Tensor) and y.op == "np_softplus"
+    np.testing.assert_allclose(y.data, np.logaddexp(0.0, x), rtol=1e-15)
+    assert gradcheck(lambda t: (softplus(t) * t).sum(), [x])
+    assert isinstance(softplus(Value(0.5)), Value)  # the same primitive on a Value
+
+
+def test_a_primitive_on_broadcast_tensors_sums_each_partial_back():
+    from autograd import Tensor, gradcheck
+
+    hyp = primitive("np_hypot", np.hypot, lambda a, b, out: (a / out, b / out))
+    a, b = np.array([[3.0], [1.0]]), np.array([4.0, 2.0, -1.0])  # (2, 1) with (3,)
+    out = hyp(Tensor(a), Tensor(b))
+    assert out.shape == (2, 3)
+    assert gradcheck(lambda s, t: hyp(s, t).sum(), [a, b])
+    s, t = Tensor(a), Tensor(b)
+    hyp(s, t).sum().backward()
+    assert s.grad.shape == (2, 1) and t.grad.shape == (3,)
+
+
+def test_a_tensor_primitive_with_a_constant_operand():
+    from autograd import Tensor
+
+    scale = primitive("np_scale", lambda x, k: x * k, lambda x, k, out: (k, x))
+    t = Tensor([1.0, 2.0])
+    y = scale(t, np.array([3.0, 4.0]))
+    y.sum().backward()
+    assert t.grad.tolist() == [3.0, 4.0]
+    assert y.parents[1].is_constant and y.parents[1].grad is None
+
+
+def test_a_numpy_primitive_cannot_be_differentiated_twice_and_says_so():
+    from autograd import Tensor
+
+    softplus = primitive(
+        "np_sp", lambda x: np.logaddexp(0.0, x), lambda x, out: 1.0 / (1.0 + np.exp(-x))
+    )
+    x = Tensor([0.5])
+    with pytest.raises(NotImplementedError, match="np_sp"):
+        softplus(x).sum().backward(create_graph=True)

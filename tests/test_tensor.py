@@ -841,10 +841,10 @@ def test_gradcheck_on_tensors_fails_at_a_kink_and_says_so():
 
 
 def test_gradcheck_names_the_tensor_op_whose_local_gradient_is_wrong(monkeypatch):
-    from autograd import tensor_ops
+    from autograd.tensor_ops import TENSOR_OPS
 
     # a wrong rule for tanh (1 - out instead of 1 - out**2), as a buggy op would have
-    monkeypatch.setattr(tensor_ops.TANH, "derivative", lambda x, out: (1.0 - out,))
+    monkeypatch.setattr(TENSOR_OPS["tanh"], "derivatives", (lambda x, out: 1.0 - out,))
     x = np.array([0.3, -0.5, 1.2])
     with pytest.raises(GradcheckError, match="wrong local gradient") as info:
         gradcheck(lambda t: (t * 2).tanh().exp().sum(), [x])
@@ -951,3 +951,56 @@ def test_the_benchmark_s_tensor_mlp_trains_exactly_as_its_numpy_floor():
         assert bench.accuracy(weights_tg, X, y) == bench.accuracy(weights_np, X, y)
     assert loss_np < np.log(10)  # it trained: below the loss of a uniform guess
     assert any(not np.array_equal(w, p) for w, p in zip(weights_np, params))
+
+
+# --- regressions found by suites written against API.md ----------------------------------------
+
+
+def test_a_0d_exponent_of_2_keeps_the_mixed_second_derivative():
+    # d2(x**y)/dx dy = x**(y-1) * (1 + y log x): 10.1147 at x=3.1, y=2 (the square shortcut
+    # dropped the exponent from the base's derivative under create_graph, giving 0).
+    x, y = Tensor(np.array(3.1)), Tensor(np.array(2.0))
+    (x**y).backward(create_graph=True)
+    dx = x.grad
+    x.grad = y.grad = None
+    dx.backward()
+    want = 3.1 * (1 + 2 * np.log(3.1))
+    assert float(y.grad) == pytest.approx(want, rel=1e-12)
+    assert want == pytest.approx(10.1147, abs=1e-4)
+
+
+def test_a_0d_exponent_of_2_through_nested_grad():
+    from autograd import grad
+
+    mixed = grad(lambda y: grad(lambda x: x**y)(np.array(3.1)).sum())(np.array(2.0))
+    assert float(mixed) == pytest.approx(3.1 * (1 + 2 * np.log(3.1)), rel=1e-12)
+
+
+def test_a_leaf_that_is_the_root_accumulates_into_its_grad_in_place():
+    x = Tensor([1.0, 2.0])
+    x.backward(np.array([1.0, 3.0]))
+    g = x.grad
+    x.backward(np.array([1.0, 3.0]))
+    assert g is x.grad  # as PyTorch: the same array, accumulated into
+    assert x.grad.tolist() == [2.0, 6.0]
+
+
+def test_a_number_exponent_computes_no_gradient_toward_it():
+    # x ** 2 with a negative base: the exponent's log(x) * x**2 would be nan (and a false
+    # anomaly under create_graph); it is never computed for a constant exponent.
+    from autograd import detect_anomaly
+
+    x = Tensor([-1.5, 2.0])
+    with detect_anomaly():
+        (x**2).sum().backward(create_graph=True)
+    assert x.grad.data.tolist() == [-3.0, 4.0]
+
+
+def test_no_gradient_is_computed_toward_a_data_batch():
+    X = np.ones((4, 3))
+    W = Tensor(np.ones((3, 2)))
+    out = X @ W
+    assert out.local_grads[0] is out.local_grads[0]  # a map that never runs (constant)
+    out.sum().backward()
+    assert out.parents[0].is_constant and out.parents[0].grad is None
+    assert W.grad.tolist() == [[4.0, 4.0]] * 3

@@ -75,6 +75,8 @@ def test_unary_ops(torch, data, shape):
     compare(torch, lambda t: t.sigmoid(), torch.sigmoid, x * 100)  # saturated tails too
     compare(torch, lambda t: t.relu(), torch.relu, x)
     compare(torch, lambda t: t.abs(), torch.abs, x)
+    compare(torch, lambda t: t.sin(), torch.sin, x)
+    compare(torch, lambda t: t.cos(), torch.cos, x)
     compare(torch, lambda t: t.softplus(), F.softplus, x)
     compare(torch, lambda t: t.clip(-1.0, 0.5), lambda t: t.clamp(-1.0, 0.5), x)
     compare(torch, lambda t: t**2, lambda t: t**2, x)

@@ -38,15 +38,11 @@ from typing import Any
 from hypothesis import strategies as st
 
 from autograd import Value, enable_grad, is_grad_enabled
+from autograd.ops import SCALAR_OPS, Op
 
-__all__ = ["Expression", "expressions", "values", "BUILTIN_OPS"]
+# BUILTIN_OPS (read through the module's __getattr__) is builtin_ops() as of the look-up.
+__all__ = ["Expression", "expressions", "values", "BUILTIN_OPS", "builtin_ops"]  # noqa: F822
 
-# Binary ops first: hypothesis shrinks a choice towards the front of this tuple.
-BUILTIN_OPS = ("+", "-", "*", "/", "**", "neg", "exp", "log", "tanh", "sigmoid", "relu",
-               "sqrt", "sin", "cos", "abs")  # fmt: skip
-_BINARY = frozenset({"+", "-", "*", "/", "**"})
-_SYMBOL = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-           "**": operator.pow}  # fmt: skip
 # Number exponents drawn for ``**`` (besides a node exponent); 2 first, the simplest.
 _EXPONENTS = (2, 3, -1, 0.5)
 
@@ -58,16 +54,35 @@ KINK_MARGIN = 0.1  # relu and abs take |u| >= this
 SHRINK_TARGET = 1.0  # where values() shrink to
 
 
-def _method(name: str) -> Callable[[Any], Any]:
-    # Duck-typed, so an expression also runs on anything with these methods (torch tensors).
-    return operator.methodcaller(name)
+def builtin_ops() -> tuple[str, ...]:
+    """The scalar op table's ops, binary first: hypothesis shrinks a choice towards the front
+    of this tuple. Read from the table each time, so an op added to it is drawn too.
+
+    >>> builtin_ops()[:5]
+    ('+', '-', '*', '/', '**')
+    """
+    rows = list(SCALAR_OPS)
+    return tuple(r.name for r in rows if r.arity == 2) + tuple(r.name for r in rows if r.arity == 1)
 
 
-_BUILTIN_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    **_SYMBOL,
-    "neg": operator.neg,
-    **{name: _method(name) for name in BUILTIN_OPS if name not in _BINARY and name != "neg"},
-}
+def __getattr__(name: str) -> Any:
+    if name == "BUILTIN_OPS":  # the table's ops as they are now (see builtin_ops)
+        return builtin_ops()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _function(row: Op) -> Callable[..., Any]:
+    """How an expression applies a row: the operator of a symbol (``operator.mul``), or the
+    method of its name, duck-typed so that an expression also runs on anything with these
+    methods (torch tensors)."""
+    method = row.methods[0]
+    if method.startswith("__"):
+        return getattr(operator, method.strip("_"))
+    return operator.methodcaller(method)
+
+
+def _builtin_functions() -> dict[str, Callable[..., Any]]:
+    return {row.name: _function(row) for row in SCALAR_OPS if row.arity in (1, 2)}
 
 
 class _Const:
@@ -122,7 +137,7 @@ def _formula(n_inputs: int, steps: tuple) -> str:
         return text if atom else f"({text})"
 
     for name, args in steps:
-        if name in _BINARY:
+        if name in SCALAR_OPS and SCALAR_OPS[name].symbol:
             texts.append((f"{operand(args[0])} {name} {operand(args[1])}", False))
         elif name == "neg":
             texts.append((f"-{operand(args[0])}", False))
@@ -151,7 +166,7 @@ class _Builder:
         try:
             out = self.functions[name](*operands)
         except (ArithmeticError, ValueError) as error:
-            if name in _BUILTIN_FUNCTIONS:
+            if name in SCALAR_OPS:
                 raise  # a guard is missing: a bug here, not in the caller's op
             raise ValueError(_custom_op_advice(name, operands, error)) from None
         if not isinstance(out, Value) or not math.isfinite(out.data):
@@ -189,9 +204,8 @@ class _Builder:
         return i if k == 0 else self.emit("*", i, _Const(float(f"1e-{k}")))
 
     def apply(self, name: str, args: list[int], exponent: float | None) -> int:
-        """The op on its operands, with whichever guards their values call for."""
-        if name == "/":
-            return self.emit("/", args[0], self.nonzero(args[1]))
+        """The op on its operands, with whichever guards their values call for: a row's
+        ``guards`` (one per operand), and for ``**`` those its exponent needs."""
         if name == "**":
             base = args[0]
             if exponent is None:  # a node exponent needs a positive base
@@ -201,10 +215,10 @@ class _Builder:
             elif exponent < 0:
                 base = self.nonzero(base)
             return self.emit("**", base, _Const(exponent))
-        if name in ("log", "sqrt"):
-            return self.emit(name, self.positive(args[0]))
-        if name in ("relu", "abs"):
-            return self.emit(name, self.off_kink(args[0]))
+        if name in SCALAR_OPS:
+            guards = {None: int, "positive": self.positive, "nonzero": self.nonzero,
+                      "off_kink": self.off_kink}  # fmt: skip
+            args = [guards[g](a) for g, a in zip(SCALAR_OPS[name].guards, args)]
         return self.emit(name, *args)
 
     def expression(self, output: int) -> Expression:
@@ -257,9 +271,10 @@ def _arity(fn: Callable) -> int:
 
 
 def _specs(ops: Iterable[str | Callable] | None) -> tuple[list[_Spec], dict[str, Callable]]:
-    functions = dict(_BUILTIN_FUNCTIONS)
+    functions = _builtin_functions()
+    builtin = builtin_ops()
     if ops is None:
-        names: list[str | Callable] = list(BUILTIN_OPS)
+        names: list[str | Callable] = list(builtin)
     elif isinstance(ops, str) or callable(ops):
         names = [ops]
     else:
@@ -267,13 +282,13 @@ def _specs(ops: Iterable[str | Callable] | None) -> tuple[list[_Spec], dict[str,
     specs: list[_Spec] = []
     for op in names:
         if isinstance(op, str):
-            if op not in BUILTIN_OPS:
+            if op not in builtin:
                 raise ValueError(
                     f"expressions: unknown op {op!r}; the built-in ops are "
-                    f"{', '.join(BUILTIN_OPS)}, and a custom op is passed as a callable "
+                    f"{', '.join(builtin)}, and a custom op is passed as a callable "
                     f"(one made with autograd.primitive, say)"
                 )
-            spec = _Spec(op, 2 if op in _BINARY else 1)
+            spec = _Spec(op, SCALAR_OPS[op].arity)
         elif callable(op):
             name = getattr(getattr(op, "op", None), "name", None) or getattr(op, "__name__", "")
             if any(s.name == name for s in specs):
