@@ -24,7 +24,6 @@ already held. Everything is iterative: no recursion, so depth is limited by memo
 from __future__ import annotations
 
 import gc
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -196,64 +195,54 @@ class Node:
             node.grad = node._cleared_grad
 
 
+_FINISH = object()  # on _order's stack: the node below it has all its parents finished
+
+
 def _order(root: Node, constants: bool = False, limit: int | None = None) -> list[Node]:
     """Every node reachable from ``root``, each after all of its parents; ``root`` last.
 
-    A depth-first search with an explicit stack: a node is finished once none of its
-    parents is left unvisited, and a grey node can never be met again (that would be a
-    cycle). Raw constants are skipped, or made nodes when ``constants`` (the graph as
+    A depth-first search with an explicit stack. Expanding a node pushes it back under a
+    ``_FINISH`` marker, then its parents, the first operand on top (so its side comes first
+    in the order); when the marker comes off the stack every parent is finished, so the
+    node is. (A node still being expanded cannot be met again as a parent: that would be a
+    cycle.) Raw constants are skipped, or made nodes when ``constants`` (the graph as
     ``.parents`` shows it). More than ``limit`` nodes raises ``ValueError``, early.
     """
     raw = root._raw
     order: list[Node] = []
-    visited = {root}
-    stack = [root]
-    push, finish, see = stack.append, order.append, visited.add
-    most = sys.maxsize if limit is None else limit
+    expanded: set[Node] = set()
+    stack: list[Any] = [root]
+    push, pop, finish, expand = stack.append, stack.pop, order.append, expanded.add
+    limited = limit is not None
     while stack:
-        node = stack[-1]
+        node = pop()
+        if node is _FINISH:
+            finish(pop())
+            continue
+        if node in expanded:
+            continue
+        expand(node)
+        if limited and len(expanded) > limit:
+            _too_many(root, limit)
         a = node._a
-        if a is not None:
-            if constants:
-                node.parents  # noqa: B018 - makes its raw constants nodes
-                a = node._a
-            if a.__class__ is tuple:
-                descend = None
-                for p in a:
-                    if p.__class__ is not raw and p not in visited:
-                        see(p)
-                        if p._a is None:
-                            finish(p)  # a leaf is finished as soon as it is seen
-                        else:
-                            descend = p
-                            break
-                if descend is not None:
-                    if len(visited) > most:
-                        _too_many(root, most)
-                    push(descend)
-                    continue
-            else:
-                if a.__class__ is not raw and a not in visited:
-                    see(a)
-                    if a._a is not None:
-                        if len(visited) > most:
-                            _too_many(root, most)
-                        push(a)
-                        continue
-                    finish(a)
-                b = node._b
-                if b.__class__ is not raw and b not in visited:
-                    see(b)
-                    if b._a is not None:
-                        if len(visited) > most:
-                            _too_many(root, most)
-                        push(b)
-                        continue
-                    finish(b)
-        stack.pop()
-        finish(node)
-    if len(order) > most:
-        _too_many(root, most)
+        if a is None:  # a leaf is finished as soon as it is seen
+            finish(node)
+            continue
+        if constants:
+            node.parents  # noqa: B018 - makes its raw constants nodes
+            a = node._a
+        push(node)
+        push(_FINISH)
+        if a.__class__ is tuple:
+            for p in reversed(a):
+                if p.__class__ is not raw and p not in expanded:
+                    push(p)
+            continue
+        b = node._b
+        if b.__class__ is not raw and b not in expanded:
+            push(b)
+        if a.__class__ is not raw and a not in expanded:
+            push(a)
     return order
 
 
@@ -320,6 +309,7 @@ def _propagate(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, 
     raw = root._raw
     check = _modes.anomaly
     pending = {root: seed}
+    get = pending.get
     node = root
     try:
         for node in reversed(_order(root)):
@@ -329,31 +319,32 @@ def _propagate(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, 
             upstream = pending[node]
             if create_graph:
                 locals_ = node._node_locals()
+                da, db = locals_[0], locals_[-1]
             elif a.__class__ is tuple:
                 locals_ = node._da
             else:
-                locals_ = None
+                da, db = node._da, node._db
             if a.__class__ is tuple:
                 for parent, local in zip(a, locals_):
                     if parent.__class__ is not raw:
                         contribution = upstream * local
                         if check and not node._finite(contribution):
                             raise _anomaly(node, parent, contribution)
-                        old = pending.get(parent)
+                        old = get(parent)
                         pending[parent] = contribution if old is None else old + contribution
                 continue
             if a.__class__ is not raw:
-                contribution = upstream * (node._da if locals_ is None else locals_[0])
+                contribution = upstream * da
                 if check and not node._finite(contribution):
                     raise _anomaly(node, a, contribution)
-                old = pending.get(a)
+                old = get(a)
                 pending[a] = contribution if old is None else old + contribution
             b = node._b
             if b.__class__ is not raw:
-                contribution = upstream * (node._db if locals_ is None else locals_[1])
+                contribution = upstream * db
                 if check and not node._finite(contribution):
                     raise _anomaly(node, b, contribution)
-                old = pending.get(b)
+                old = get(b)
                 pending[b] = contribution if old is None else old + contribution
     except FloatingPointError as error:
         if not create_graph or str(error).startswith(f"{node.op}:"):

@@ -367,7 +367,8 @@ class Tensor(Node):
             self._a, self._b = parents
             self._da, self._db = local_grads
         elif arity == 1:
-            self._a, self._b, self._da = parents[0], self._NO_OPERAND, local_grads[0]
+            self._a, self._b = parents[0], self._NO_OPERAND
+            self._da, self._db = local_grads[0], None
         else:
             self._a, self._b, self._da = parents, self._NO_OPERAND, local_grads
         self._args = params

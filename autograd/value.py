@@ -128,7 +128,8 @@ class Value(Node):
             self._a, self._b = parents
             self._da, self._db = local_grads
         elif self._op.arity == 1:
-            self._a, self._b, self._da = parents[0], self._NO_OPERAND, local_grads[0]
+            self._a, self._b = parents[0], self._NO_OPERAND
+            self._da, self._db = local_grads[0], 0.0
         else:
             self._a, self._b, self._da = parents, self._NO_OPERAND, local_grads
 
@@ -301,6 +302,7 @@ def method(self):
     node._a = self
     node._b = NO_OPERAND
     node._da = dx
+    node._db = 0.0
     return node
 """
 
