@@ -27,6 +27,7 @@ from .callbacks import Callback
 from .module import MLP, Layer, Module, Neuron, TensorLayer
 from .optim import SGD, Adam, Optimizer
 from .serialize import load, save
+from .torch_bridge import from_torch, to_torch
 from .training import History, evaluate, fit
 
 __all__ = [
@@ -44,7 +45,9 @@ __all__ = [
     "datasets",
     "evaluate",
     "fit",
+    "from_torch",
     "load",
     "losses",
     "save",
+    "to_torch",
 ]
