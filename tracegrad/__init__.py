@@ -17,5 +17,3 @@ try:
     __version__ = version("tracegrad")
 except PackageNotFoundError:  # a source tree on sys.path that was never installed
     __version__ = "0+unknown"
-
-__all__ = ["__version__"]
