@@ -181,19 +181,12 @@ def test_wrong_types_are_type_errors(torch):
 
 
 def test_the_xor_model_carries_to_torch_and_trains_there(torch):
-    """The README's story: train XOR here, continue in PyTorch, bring it back."""
+    """The README's story: train XOR here (the demo's recipe), continue in PyTorch, bring
+    it back."""
+    from tracegrad.cli import xor_recipe
+
     X, y = nn.datasets.xor()
-    model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
-    nn.fit(
-        model,
-        X,
-        y,
-        loss="binary_crossentropy",
-        optimizer=nn.SGD(model.parameters(), lr=0.5),
-        epochs=1000,
-        batch_size=4,
-        verbose=0,
-    )
+    model, _ = xor_recipe(seed=0)
     twin = nn.to_torch(model)
     inputs, targets = torch.from_numpy(X), torch.tensor(y, dtype=torch.float64).reshape(-1, 1)
     bce = torch.nn.functional.binary_cross_entropy
