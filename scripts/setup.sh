@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Set-up for `make demo` / `make test`: a .venv with tracegrad installed editable (extras dev
-# and tensorboard), and Graphviz's `dot`. Idempotent and silent when nothing is missing;
-# says what it installs, and prints the one command to run when it cannot install something.
+# Set-up for `make demo` / `make test`: a .venv with tracegrad installed editable, and
+# Graphviz's `dot`. Two levels: `setup.sh runtime` (make demo) installs tracegrad's runtime
+# dependencies only; `setup.sh dev` (make test, make setup; the default) adds every extra and
+# the development tools. Idempotent and silent when nothing is missing; says what it
+# installs, and prints the one command to run when it cannot install something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+LEVEL=${1:-dev}
+case "$LEVEL" in
+  runtime) SPEC='.' ;;
+  dev) SPEC='.[dev]' ;;
+  *) echo "setup: unknown level '$LEVEL' (runtime or dev)" >&2; exit 2 ;;
+esac
 PYTHON=${PYTHON:-python3}
 VENV=.venv
-STAMP=$VENV/.installed
+# One stamp per level; the dev install includes the runtime one, so it stamps both.
+STAMP=$VENV/.installed-$LEVEL
 
 as_root() {  # run a command as root: directly, or through passwordless sudo; else fail
   if [ "$(id -u)" = 0 ]; then "$@"
@@ -46,15 +55,20 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
-  echo "setup: installing tracegrad and its dev tools into $VENV (a few minutes the first time)" >&2
+  if [ "$LEVEL" = dev ]; then
+    echo "setup: installing tracegrad, its extras and its dev tools into $VENV (a few minutes the first time)" >&2
+  else
+    echo "setup: installing tracegrad and its runtime dependencies into $VENV" >&2
+  fi
   log=$(mktemp)
-  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e '.[dev,tensorboard]' >"$log" 2>&1; then
+  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "$SPEC" >"$log" 2>&1; then
     cat "$log" >&2
     echo "setup: pip install failed (output above)" >&2
     exit 1
   fi
   rm -f "$log"
   touch "$STAMP"
+  if [ "$LEVEL" = dev ]; then touch "$VENV/.installed-runtime"; fi
 fi
 
 if ! command -v dot >/dev/null 2>&1; then

@@ -1,5 +1,6 @@
 """The tracegrad command: graph / check / demo, exit codes 0, 1, 2, malicious and arbitrary
-input (fuzzed with hypothesis, in-process), and the installed console script (subprocess).
+input (fuzzed with hypothesis, in-process), the installed console script and
+``python -m tracegrad`` (subprocess).
 
 Expected values come from closed forms computed here with math, not from the engine.
 """
@@ -10,6 +11,7 @@ import contextlib
 import io
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,7 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import cli
+from tracegrad import cli
 
 SCRIPT = Path(sys.executable).parent / "tracegrad"
 
@@ -167,20 +169,29 @@ def test_domain_errors_exit_1_with_the_ops_message(expr, bindings, op):
         ("x.__class__", "attribute access"),
         ("__import__('os').system('x')", "not allowed"),
         ("y + 1", "unknown name 'y'"),
-        ("open(x)", "a call of 'open'"),
+        ("open(x)", "unknown function 'open': the functions are exp, log,"),
+        ("x.exp()", "calling 'x.exp': write exp(x) instead"),
+        ("x(2)", "cannot call 'x': it is a number bound on the command line"),
+        ("(x + 1)(x)", "not allowed in an expression: calling 'x + 1': the functions are"),
         ("exp(x, x)", "exactly one argument"),
         ("exp(x=x)", "exactly one argument"),
         ("exp", "is a function"),
         ("x +", "cannot parse"),
-        ("lambda: x", "Lambda"),
-        ("x < 1", "Compare"),
-        ("x[0]", "Subscript"),
+        ("lambda: x", "a lambda, in 'lambda: x'"),
+        ("x < 1", "a comparison, in 'x < 1'"),
+        ("x and x", "'and' / 'or'"),
+        ("x[0]", "indexing (x[...]), in 'x[0]'"),
+        ("x, x", "a tuple"),
         ("'x'", "constant"),
         ("True", "constant"),
         ("1j * x", "constant"),
-        ("x // 2", "FloorDiv"),
-        ("x if x else x", "IfExp"),
-        ("(x := 2)", "NamedExpr"),
+        ("x // 2", "the operator //"),
+        ("x % 2", "the operator %"),
+        ("~x", "the operator ~"),
+        ("x if x else x", "a conditional (... if ... else ...)"),
+        ("(x := 2)", "an assignment (:=)"),
+        ("1e999 * x", "a number in the expression (1e999) is too large for a float"),
+        ("-1e999", "too large for a float"),
         ("x" + "+x" * 600, "too long"),
         ("(" * 300 + "x" + ")" * 300, "cannot parse"),
         ("1" * 400 + ".0 ** 0 + 1" + "0" * 400, "too large"),
@@ -246,6 +257,185 @@ def test_malicious_input_runs_nothing(tmp_path):
     assert code == 2 and not marker.exists() and not (tmp_path / "g.dot").exists()
 
 
+# ---------------------------------------------------------------- consistency
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["check", "1e999"], "a number in the expression (1e999) is too large for a float"),
+        (["check", "2 * 1" + "0" * 400], "a number in the expression"),
+        (["check", "x", "x=1e400"], "the value of x ('1e400') is too large for a float"),
+        (["check", "x", "x=" + "9" * 999], "the value of x ('999"),
+        (["check", "x", "x=inf"], "the value of x is not a finite number: 'inf'"),
+        (["check", "x", "x=-Infinity"], "the value of x is not a finite number"),
+        (["check", "x", "x=nan"], "the value of x is not a finite number: 'nan'"),
+        (["graph", "x", "x=1e400", "-o", "g.dot"], "too large for a float"),
+    ],
+)
+def test_non_finite_numbers_are_refused_like_too_large_integers(argv, message, tmp_path):
+    with in_directory(str(tmp_path)):
+        code, stdout, stderr = run(*argv)
+    assert code == 2 and stdout == "" and len(stderr.splitlines()) == 1
+    assert message in stderr and not (tmp_path / "g.dot").exists()
+
+
+@pytest.mark.parametrize(
+    "expr, where",
+    [
+        ("x +* 2", "at column 4 of 'x +* 2'"),
+        ("(x", "'(' was never closed at column 1 of '(x'"),
+        ("  x y", "at column 5 of '  x y'"),  # columns of the text as typed
+        ("x +", "at the end of 'x +'"),
+        ("x\x00", "at column 2"),
+        ("x + " * 100 + "* x", "at column 401 (near ' + x + x + x + * x')"),
+    ],
+)
+def test_a_syntax_error_says_where(expr, where):
+    code, _, stderr = run("check", "--", expr, "x=1")
+    assert code == 2 and len(stderr.splitlines()) == 1
+    assert "cannot parse the expression" in stderr and where in stderr
+
+
+def test_messages_use_plain_words():
+    """No class names of Python's syntax tree ("Compare syntax") and no "a call of"."""
+    import ast
+    import re
+
+    jargon = {n for n in dir(ast) if isinstance(getattr(ast, n), type) and n[0].isupper()}
+    texts = [
+        "x < 1",
+        "x.exp()",
+        "x.y",
+        "lambda: x",
+        "x[0]",
+        "x // 2",
+        "x if x else x",
+        "not x",
+        "x and x",
+        "[x]",
+        "{x: x}",
+        "f'{x}'",
+        "x @ x",
+        "(x := 1)",
+        "*x",
+        "x, x",
+    ]
+    for text in texts:
+        code, _, stderr = run("check", "--", text, "x=1")
+        words = set(re.findall(r"[A-Za-z]+", stderr))
+        assert code == 2 and not words & jargon, (text, stderr)
+        assert "a call of" not in stderr, (text, stderr)
+
+
+def test_a_graph_beyond_the_node_limit_is_refused_at_once(tmp_path):
+    """999 characters that make 750 nodes (draw's limit is 500): refused before the backward
+    pass, the printout and Graphviz, with the limit and the option that raises it."""
+    expr = ("x*2+" * 250)[:999]
+    out = tmp_path / "g.svg"
+    code, stdout, stderr = run("graph", expr, "x=1", "-o", str(out))
+    assert code == 2 and stdout == "" and len(stderr.splitlines()) == 1
+    assert "the graph has 750 nodes, more than the limit of 500" in stderr
+    assert "pass --max-nodes 750" in stderr and not out.exists()
+    code, stdout, _ = run("graph", "--max-nodes", "750", expr, "x=1", "-o", str(tmp_path / "g.dot"))
+    assert code == 0 and numbers(stdout)["d/dx"] == 500.0
+    nodes = [line for line in (tmp_path / "g.dot").read_text().splitlines() if " [label=<" in line]
+    assert len(nodes) == 750
+
+
+def test_the_node_limit_defaults_to_draws():
+    import inspect
+
+    import viz
+
+    assert cli.MAX_NODES == inspect.signature(viz.draw).parameters["max_nodes"].default
+    assert run("graph", "--max-nodes", "0", "x", "x=1")[0] == 2
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        pytest.param(
+            "/proc/x.svg",
+            marks=pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux's /proc"),
+        ),
+        "{tmp}/missing/x.svg",
+        "{tmp}/folder.svg",  # a directory of that name
+    ],
+)
+def test_every_output_path_is_checked_before_any_work(output, tmp_path):
+    """The same exit status (2) and one line for every unwritable path, and nothing is
+    computed first: log(-1) would be a domain error (exit 1) if it were evaluated."""
+    (tmp_path / "folder.svg").mkdir()
+    path = output.format(tmp=tmp_path)
+    code, stdout, stderr = run("graph", "log(x)", "x=-1", "-o", path)
+    assert code == 2 and stdout == "" and len(stderr.splitlines()) == 1
+    assert f"cannot write {path}: " in stderr and "log" not in stderr.split(path)[1]
+
+
+def test_the_output_probe_leaves_files_as_they_were(tmp_path):
+    kept = tmp_path / "kept.dot"
+    kept.write_text("old picture")
+    assert run("graph", "y", "x=1", "-o", str(kept))[0] == 2  # refused after the probe
+    assert kept.read_text() == "old picture"
+    assert run("graph", "y", "x=1", "-o", str(tmp_path / "new.dot"))[0] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.dot"]
+
+
+def test_help_lists_the_functions_and_the_exit_codes():
+    for argv in (["--help"], ["graph", "--help"], ["check", "--help"]):
+        code, out, _ = run(*argv)
+        text = " ".join(out.split())
+        assert code == 0 and all(f in text for f in cli.FUNCTIONS), argv
+        assert "exit status: 0 success 1 a domain error" in text, argv
+        assert "2 bad input" in text, argv
+
+
+def test_version(tmp_path):
+    from importlib.metadata import version
+
+    code, out, _ = run("--version")
+    assert (code, out) == (0, f"tracegrad {version('tracegrad')}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "tracegrad", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert (done.returncode, done.stdout) == (0, out)
+
+
+def test_version_needs_no_numpy():
+    code = (
+        "import sys; from tracegrad import cli; cli.main(['--version']); print(sorted(sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = done.stdout.splitlines()[-1]
+    assert "'numpy'" not in loaded and "'autograd'" not in loaded
+
+
+def test_python_dash_m_tracegrad_is_the_command(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "tracegrad", "check", "x * x", "x=3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0 and done.stdout == script("check", "x * x", "x=3").stdout
+
+
+def test_minus_zero_is_drawn_as_zero(tmp_path):
+    from viz.graph import fmt
+
+    assert (fmt(-0.0), fmt([-0.0, 1.5])) == ("0", "[0 1.5]")
+    out = tmp_path / "g.dot"
+    code, stdout, _ = run("graph", "x*0", "x=-1", "-o", str(out))
+    assert code == 0 and math.copysign(1, numbers(stdout)["x*0"]) == -1  # the value is -0.0
+    assert "data 0<" in out.read_text() and "-0<" not in out.read_text()
+
+
 # ---------------------------------------------------------------- fuzzing
 
 
@@ -292,20 +482,21 @@ def test_whitelisted_expressions_are_never_bad_input(expr):
 def test_demo_dispatches_to_xor_demo(monkeypatch):
     calls = []
 
-    def xor_demo(epochs=1000, svg="xor_graph.svg"):
-        calls.append((epochs, svg))
+    def xor_demo(epochs=1000, svg="xor_graph.svg", seed=0):
+        calls.append((epochs, svg, seed))
         return 7
 
     monkeypatch.setattr(cli, "xor_demo", xor_demo)
-    assert run("demo", "xor", "--epochs", "12", "--svg", "m.svg")[0] == 7
+    assert run("demo", "xor", "--epochs", "12", "--svg", "m.svg", "--seed", "3")[0] == 7
     assert run("demo", "xor")[0] == 7  # options left out keep the demo's defaults
-    assert calls == [(12, "m.svg"), (1000, "xor_graph.svg")]
+    assert calls == [(12, "m.svg", 3), (1000, "xor_graph.svg", 0)]
     assert run("demo", "xor", "--epochs", "-3")[0] == 2 and len(calls) == 2
+    assert run("demo", "xor", "--seed", "-1")[0] == 2 and len(calls) == 2
 
 
 def test_xor_demo_prints_and_draws(tmp_path, capsys, dot_program):
-    """`tracegrad demo xor`: trains the Keras recipe, prints the four predictions and the
-    accuracy, and writes the trained graph with gradients as an SVG."""
+    """`tracegrad demo xor`: trains the recipe, announces the picture, prints the four
+    predictions and the accuracy, and writes the trained graph with gradients as an SVG."""
     svg = tmp_path / "xor.svg"
     assert cli.xor_demo(epochs=20, svg=str(svg)) == 0
     out = capsys.readouterr().out
@@ -315,17 +506,44 @@ def test_xor_demo_prints_and_draws(tmp_path, capsys, dot_program):
         ["1", "xor", "0", "=", "1"],
         ["1", "xor", "1", "=", "0"],
     ]
+    assert out.index(f"graph will be drawn to {svg}") < out.index(" xor ")  # before training
     assert "accuracy" in out and f"wrote {svg}" in out
+    assert "the blog post reports" not in out  # 20 epochs are not the blog's run
     text = svg.read_text()
     assert "<svg" in text and "w0.0.0" in text and "loss" in text
+
+
+def test_the_default_demo_run_shows_the_blog_figure_beside_ours(capsys):
+    """The recipe's 1000 epochs: our final loss, the blog post's 0.0626 on the same line,
+    and the spread over seeds that makes ours one draw."""
+    _, history = cli.xor_recipe(seed=0)  # the same training, run on its own
+    assert cli.xor_demo(svg=None) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ours = f"final loss {history.history['loss'][-1]:.4f}"
+    beside = [line for line in lines if ours in line]
+    assert len(beside) == 1 and "the blog post reports 0.0626 for this recipe" in beside[0]
+    spread = lines[lines.index(beside[0]) + 1]
+    assert "over seeds 0-19 the recipe ends between 0.03 and 0.41 (median 0.09)" in spread
+    assert "this run (seed 0) is one draw from that spread" in spread
+
+
+@pytest.mark.slow
+def test_the_spread_the_demo_quotes_is_what_the_recipe_gives():
+    """Measured again here: the final loss of the recipe over seeds 0-19, as the demo says
+    (min, median and max to 2 decimals), and the blog post's figure lies inside it."""
+    finals = [cli.xor_recipe(seed=s)[1].history["loss"][-1] for s in range(cli.XOR_SEEDS)]
+    measured = {"min": min(finals), "median": statistics.median(finals), "max": max(finals)}
+    assert {k: round(v, 2) for k, v in measured.items()} == cli.XOR_SPREAD
+    assert measured["min"] < cli.XOR_BLOG_LOSS < measured["max"]
 
 
 @pytest.mark.parametrize(
     "epochs, svg, message",
     [
-        (0, None, "--epochs must be a positive integer, got 0"),
+        (0, None, "--epochs must be an integer >= 1, got 0"),
         (5, "picture.txt", "must end in .svg, .png, .pdf or .dot"),
         (5, "/nonexistent/dir/x.svg", "cannot write /nonexistent/dir/x.svg: no directory"),
+        (5, "/proc/x.svg", "cannot write /proc/x.svg: "),
     ],
 )
 def test_xor_demo_refuses_bad_arguments_before_training(capsys, epochs, svg, message):
@@ -333,6 +551,11 @@ def test_xor_demo_refuses_bad_arguments_before_training(capsys, epochs, svg, mes
     captured = capsys.readouterr()
     assert message in captured.err and captured.err.count("\n") == 1
     assert "Training" not in captured.out  # refused before any epoch ran
+
+
+def test_demo_help_documents_the_picture_path():
+    code, out, _ = run("demo", "--help")
+    assert code == 0 and "default: xor_graph.svg in the current directory" in " ".join(out.split())
 
 
 def test_demo_runs_for_real(tmp_path):

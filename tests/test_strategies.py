@@ -169,7 +169,7 @@ def test_repr_is_the_formula(expr):
 def test_repr_is_a_formula_the_command_line_checks(expr):
     # The formula read back by another parser: `tracegrad check` parses it (never evals)
     # and gradchecks it at the same inputs.
-    import cli
+    from tracegrad import cli
 
     f, inputs = expr
     out = io.StringIO()

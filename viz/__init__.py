@@ -12,6 +12,19 @@
 backward pass.
 """
 
+import autograd
+
+# Another top-level autograd found first (HIPS autograd) would fail with a bare "cannot import
+# name": say what happened and the fix in one line. nn carries the same check (neither
+# may import the other) and the command uses viz's.
+if not getattr(autograd, "__tracegrad__", False):
+    where = getattr(autograd, "__file__", None) or ", ".join(getattr(autograd, "__path__", []))
+    raise ImportError(
+        f"{__name__} needs tracegrad's autograd, but 'import autograd' found another package at "
+        f"{where} (HIPS autograd?): use a virtual environment without it, or `pip uninstall "
+        "autograd` and then reinstall tracegrad (the uninstall deletes our autograd/__init__.py)"
+    )
+
 from .frames import Player, backward_frames, step_through
 from .graph import draw, render, to_svg
 

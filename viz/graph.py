@@ -89,7 +89,7 @@ def fmt(x: Any, precision: int = 4) -> str:
     if hasattr(x, "parents") and hasattr(x, "data"):  # a grad that is itself a node
         x = x.data  # (backward with create_graph=True)
     if not _is_array(x):
-        return f"{float(x):.{precision}g}"
+        return f"{float(x) + 0.0:.{precision}g}"  # + 0.0: -0.0 reads as 0
     a = np.asarray(x, dtype=float)
     if a.size > _SMALL_ARRAY:
         return f"shape {a.shape}"
@@ -97,7 +97,7 @@ def fmt(x: Any, precision: int = 4) -> str:
         a,
         separator=" ",
         max_line_width=10**6,
-        formatter={"float_kind": lambda v: f"{v:.{precision}g}"},
+        formatter={"float_kind": lambda v: f"{v + 0.0:.{precision}g}"},
     )
     return " ".join(text.split())
 

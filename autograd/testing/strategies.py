@@ -35,7 +35,12 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ImportError:  # say which extra brings it, as digits and TensorBoard do
+    raise ImportError(
+        "autograd.testing.strategies needs hypothesis: pip install tracegrad[testing]"
+    ) from None
 
 from autograd import Value, enable_grad, is_grad_enabled
 from autograd.ops import SCALAR_OPS, Op
