@@ -386,7 +386,7 @@ def test_help_lists_the_functions_and_the_exit_codes():
     for argv in (["--help"], ["graph", "--help"], ["check", "--help"]):
         code, out, _ = run(*argv)
         text = " ".join(out.split())
-        assert code == 0 and all(f in text for f in cli.FUNCTIONS), argv
+        assert code == 0 and all(f in text for f in cli.functions()), argv
         assert "exit status: 0 success 1 a domain error" in text, argv
         assert "2 bad input" in text, argv
 
@@ -463,7 +463,7 @@ def _expressions():
         binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map(
             lambda t: f"({t[0]} {t[1]} {t[2]})"
         )
-        call = st.tuples(st.sampled_from(cli.FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})")
+        call = st.tuples(st.sampled_from(cli.functions()), inner).map(lambda t: f"{t[0]}({t[1]})")
         unary = inner.map(lambda e: f"-{e}")
         return binary | call | unary
 

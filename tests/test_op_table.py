@@ -83,8 +83,13 @@ def test_a_row_per_table_makes_the_op_exist_for_the_strategies(softsign):
     assert "softsign" in seen
 
 
-def test_a_row_per_table_makes_the_op_a_function_of_the_command_line(softsign):
-    assert "softsign" in SCALAR_OPS.functions()
+def test_a_row_per_table_makes_the_op_a_function_of_the_command_line(softsign, capsys):
+    from tracegrad import cli
+
+    assert "softsign" in cli.functions()
+    assert cli.main(["check", "softsign(x) * x", "x=0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and "softsign(x) * x = " in out
 
 
 def test_removing_the_rows_takes_the_methods_away(softsign):
@@ -151,6 +156,9 @@ def test_tensor_sin_and_cos_and_their_second_derivatives():
 
 
 def test_the_command_line_functions_come_from_the_table():
+    from tracegrad import cli
+
+    assert cli.functions() == SCALAR_OPS.functions()
     assert set(SCALAR_OPS.functions()) == {
         "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs"
     }  # fmt: skip

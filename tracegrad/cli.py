@@ -7,10 +7,11 @@
 
 Expressions are parsed with ``ast`` against a whitelist and never evaluated by Python:
 numbers, names bound on the command line, ``+ - * / **``, unary ``-``/``+``, parentheses and
-calls of the functions in ``FUNCTIONS`` with one argument. Exit status: 0 success, 1 a domain
-error (the op's message), a failed gradcheck, or a picture or environment problem (no
-Graphviz, another package named autograd), 2 bad input (a one-line message on stderr). Every
-check of the input, output paths and graph size included, comes before any slow work.
+calls of the op table's functions (``functions()``) with one argument. Exit status: 0
+success, 1 a domain error (the op's message), a failed gradcheck, or a picture or
+environment problem (no Graphviz, another package named autograd), 2 bad input (a one-line
+message on stderr). Every check of the input, output paths and graph size included, comes
+before any slow work.
 
 This module imports nothing of the engine at import time, so ``--version`` and ``--help``
 work without numpy.
@@ -32,9 +33,20 @@ from pathlib import Path
 
 from . import __version__
 
-# The functions an expression may call: each is the Value method of that name. The one list
-# (help, parser and bindings all read it).
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs")
+
+def functions() -> tuple[str, ...]:
+    """The functions an expression may call: the one-operand ops of the engine's scalar op
+    table, each the Value method of that name (a row added to the table is one more). Read
+    when needed, so that ``--version`` imports no engine.
+
+    >>> functions()[:3]
+    ('exp', 'log', 'tanh')
+    """
+    from autograd.ops import SCALAR_OPS
+
+    return SCALAR_OPS.functions()
+
+
 # Long enough for any expression typed by hand; short enough that parsing and evaluating
 # cannot take long or exhaust memory.
 MAX_LENGTH = 1000
@@ -91,9 +103,9 @@ _OPERATOR_SYMBOLS = {
 
 def _usage_notes() -> str:
     """The --help epilog: what an expression may hold and the exit statuses."""
-    functions = textwrap.fill(
+    syntax = textwrap.fill(
         "numbers, names bound as name=value, + - * / **, unary -, parentheses and the "
-        f"functions {', '.join(FUNCTIONS)}. They are parsed, never run as Python. An "
+        f"functions {', '.join(functions())}. They are parsed, never run as Python. An "
         "expression starting with '-' goes after '--', options before it: "
         "tracegrad graph -o g.svg -- '-x*2' x=1",
         width=88,
@@ -101,7 +113,7 @@ def _usage_notes() -> str:
         subsequent_indent="  ",
     )
     return (
-        f"expressions:\n{functions}\n\n"
+        f"expressions:\n{syntax}\n\n"
         "exit status:\n"
         "  0  success\n"
         "  1  a domain error (the op's message), a failed gradcheck, or a picture or set-up\n"
@@ -117,6 +129,11 @@ class BadInput(Exception):
 
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message (and the usual exit status 2)."""
+
+    def format_help(self) -> str:
+        if self.epilog is _NOTES:  # written when help is asked for: it reads the op table
+            self.epilog = _usage_notes()
+        return super().format_help()
 
     def error(self, message: str):
         if "unrecognized arguments" in message:
@@ -154,19 +171,20 @@ def parse(text: str, names: Sequence[str]) -> ast.Expression:
         raise BadInput(f"cannot parse the expression: {message}{_where(text, err)}") from None
     except (RecursionError, MemoryError):
         raise BadInput("cannot parse the expression: it is nested too deeply") from None
+    known = functions()
     called = set()  # the Name nodes that are the function of a call, not a variable
     for node in ast.walk(tree):  # ast.walk is iterative: no recursion on deep trees
         if isinstance(node, ast.Call):
             func = node.func.id if isinstance(node.func, ast.Name) else None
-            if func not in FUNCTIONS:
-                raise BadInput(_bad_call(node.func, source, names))
+            if func not in known:
+                raise BadInput(_bad_call(node.func, source, names, known))
             if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
                 raise BadInput(f"{func}() takes exactly one argument")
             called.add(id(node.func))
         elif isinstance(node, ast.Name):
             if id(node) in called:
                 continue
-            if node.id in FUNCTIONS:
+            if node.id in known:
                 raise BadInput(f"{node.id} is a function: call it, as in {node.id}(x)")
             if node.id not in names:
                 raise BadInput(
@@ -227,14 +245,14 @@ def _finite(number: int | float, what: str) -> float:
     return value
 
 
-def _bad_call(func: ast.AST, source: str, names: Sequence[str]) -> str:
-    """Why a call is refused: only the FUNCTIONS can be called, by name."""
-    known = f"the functions are {', '.join(FUNCTIONS)}"
+def _bad_call(func: ast.AST, source: str, names: Sequence[str], functions: Sequence[str]) -> str:
+    """Why a call is refused: only the op table's functions can be called, by name."""
+    known = f"the functions are {', '.join(functions)}"
     if isinstance(func, ast.Name) and func.id in names:
         return f"cannot call {func.id!r}: it is a number bound on the command line; {known}"
     if isinstance(func, ast.Name):
         return f"unknown function {func.id!r}: {known}"
-    if isinstance(func, ast.Attribute) and func.attr in FUNCTIONS:
+    if isinstance(func, ast.Attribute) and func.attr in functions:
         hint = f"write {func.attr}({_segment(source, func.value)}) instead"
     else:
         hint = known
@@ -310,7 +328,7 @@ def _bindings(pairs: Sequence[str]) -> dict[str, float]:
         name = name.strip()
         if not sep or not name.isidentifier() or keyword.iskeyword(name):
             raise BadInput(f"expected name=value, got {pair!r}")
-        if name in FUNCTIONS:
+        if name in functions():
             raise BadInput(f"{name} is a function name and cannot be bound")
         if name in values:
             raise BadInput(f"{name} is bound twice")
@@ -579,9 +597,11 @@ def _whole_number(least: int) -> Callable[[str], int]:
     return convert
 
 
+_NOTES = "(the expression syntax and the exit statuses)"
+
+
 def _parser() -> argparse.ArgumentParser:
-    notes = _usage_notes()
-    layout = {"epilog": notes, "formatter_class": argparse.RawDescriptionHelpFormatter}
+    layout = {"epilog": _NOTES, "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = _Parser(
         prog="tracegrad",
         description="Draw, differentiate and gradcheck expressions with tracegrad's engine,\n"
