@@ -83,20 +83,26 @@ def micrograd_run(task: dict) -> dict:
     def step(k):
         total_loss, acc = loss()
         model.zero_grad()
+        t0 = time.perf_counter()
         total_loss.backward()
+        backward_times.append(time.perf_counter() - t0)
         learning_rate = lr_at(k, task["steps"])
         for p in model.parameters():
             p.data -= learning_rate * p.grad
         return total_loss.data, acc
 
-    return {"weights": weights, **run_steps(step, task["steps"], task["gc"])}
+    backward_times: list[float] = []
+    timed = run_steps(step, task["steps"], task["gc"])
+    return {"weights": weights, **timed, "backward_times": backward_times}
 
 
 # ----------------------------------------------------------------------------- tracegrad
 
 
 def tracegrad_run(task: dict) -> dict:
-    """The demo through nn: what a tracegrad user writes."""
+    """The demo through nn, written as micrograd's notebook writes its loop: what a tracegrad
+    user writes (``nn.MLP``, ``nn.losses.hinge``, ``zero_grad``, ``backward``, a hand SGD
+    update)."""
     sys.path.insert(0, str(REPO))  # measure this working tree
     import nn
 
@@ -105,23 +111,25 @@ def tracegrad_run(task: dict) -> dict:
     if task.get("weights") is not None:
         for p, w in zip(params, task["weights"]):
             p.data = w
-    opt = nn.SGD(params, lr=1.0)
     X, y = task["X"], task["y"]
+    backward_times: list[float] = []
 
     def step(k):
-        scores = [model(x) for x in X]
-        reg = params[0] * params[0]
-        for p in params[1:]:
-            reg = reg + p * p
-        total_loss = nn.losses.hinge(scores, y) + ALPHA * reg
-        opt.zero_grad()
+        scores = list(map(model, X))
+        data_loss = nn.losses.hinge(scores, y)
+        reg_loss = ALPHA * sum(p * p for p in params)
+        total_loss = data_loss + reg_loss
+        model.zero_grad()
+        t0 = time.perf_counter()
         total_loss.backward()
-        opt.lr = lr_at(k, task["steps"])
-        opt.step()
+        backward_times.append(time.perf_counter() - t0)
+        learning_rate = lr_at(k, task["steps"])
+        for p in params:
+            p.data -= learning_rate * p.grad
         acc = sum((yi > 0) == (s.data > 0) for yi, s in zip(y, scores)) / len(y)
         return total_loss.data, acc
 
-    return run_steps(step, task["steps"], task["gc"])
+    return {**run_steps(step, task["steps"], task["gc"]), "backward_times": backward_times}
 
 
 def tracegrad_fit_run(task: dict) -> dict:
@@ -235,24 +243,27 @@ def floats_run(task: dict) -> dict:
 
 
 def run_steps(step, steps: int, gc_on: bool) -> dict:
-    """Time ``step(k)`` for k = 0..steps-1; losses and accuracies are those before each update."""
+    """Time ``step(k)`` for k = 0..steps-1 (wall clock, and CPU time as a cross-check that
+    other processes' load does not reach); losses and accuracies are those before each
+    update."""
     gc.collect()
-    times, losses, accs = [], [], []
+    times, cpu_times, losses, accs = [], [], [], []
     if not gc_on:
         gc.disable()
     try:
         for k in range(steps):
             if not gc_on:
                 gc.collect()  # the previous step's garbage, outside the clock
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             loss, acc = step(k)
             times.append(time.perf_counter() - t0)
+            cpu_times.append(time.process_time() - c0)
             losses.append(loss)
             accs.append(acc)
     finally:
         gc.enable()
     gc.collect()
-    return {"times": times, "losses": losses, "accs": accs}
+    return {"times": times, "cpu_times": cpu_times, "losses": losses, "accs": accs}
 
 
 RUNNERS = {
