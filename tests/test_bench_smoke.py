@@ -55,45 +55,30 @@ def test_chain_rejects_an_odd_length():
         bench.chain(Value, 3)
 
 
-def test_mlp_gradients_match_finite_differences():
-    X, y = bench.make_moons(8)
-    model = bench.mlp_init(Value)
-    params = bench.mlp_parameters(model)
-    assert len(params) == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1
-    loss = bench.mlp_loss(model, params, X, y)
-    loss.backward()
-    eps = 1e-6
-    for p in params[::37]:  # a spread of weights and biases across the three layers
-        analytic, start = p.grad, p.data
-        p.data = start + eps
-        up = bench.mlp_loss(model, params, X, y).data
-        p.data = start - eps
-        down = bench.mlp_loss(model, params, X, y).data
-        p.data = start
-        assert analytic == pytest.approx((up - down) / (2 * eps), rel=1e-5, abs=1e-8)
+def test_the_moons_task_is_micrograd_s_demo_and_tracegrad_trains_on_it():
+    task = bench.moons_task(quick=True)
+    assert len(task["X"]) == len(task["y"]) == 10 and set(task["y"]) <= {-1.0, 1.0}
+    result = bench.time_moons("tracegrad", {**task, "gc": True})
+    assert result["seconds"] > 0 and 0 < result["backward"] < result["seconds"]
+    assert math.isfinite(result["loss"])
+    assert bench.moons_nodes(task) > 10 * 337  # every sample's forward, the L2 term
 
 
-def test_mlp_step_moves_parameters_against_the_gradient():
-    X, y = bench.make_moons(8)
-    model = bench.mlp_init(Value)
-    params = bench.mlp_parameters(model)
-    before = [p.data for p in params]
-    loss = bench.mlp_step(model, params, X, y, lr=0.1)
-    assert math.isfinite(loss)
-    moved = [b - p.data for b, p in zip(before, params)]
-    assert moved == pytest.approx([0.1 * p.grad for p in params])
-    assert any(m != 0 for m in moved)
+def test_the_tracegrad_loop_follows_the_float_floor_from_the_same_weights():
+    # Same work: from the same initial weights, the nn loop and the hand-written float
+    # floor take the same steps (bench_moons's runners, which (a) times).
+    import bench_moons
 
-
-def test_time_mlp_reports_the_loss_of_the_same_steps():
-    X, y = bench.make_moons(6)
-    result = bench.time_mlp(Value, X, y, steps=2, runs=1, gc_on=True)
-    model = bench.mlp_init(Value)
-    params = bench.mlp_parameters(model)
-    for _ in range(3):  # the warm-up step, then the two timed ones
-        loss = bench.mlp_step(model, params, X, y)
-    assert result["loss"] == loss
-    assert len(result["runs"]) == 1 and result["seconds"] > 0
+    task = {**bench.moons_task(quick=True), "steps": 3, "gc": True}
+    weights = [
+        p.data
+        for p in __import__("nn")
+        .MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=1)
+        .parameters()
+    ]
+    ours = bench_moons.tracegrad_run({**task, "weights": weights})
+    floor = bench_moons.floats_run({**task, "weights": weights})
+    assert ours["losses"] == pytest.approx(floor["losses"], rel=1e-12)
 
 
 def test_measurements_run_at_tiny_sizes():
@@ -131,14 +116,6 @@ def test_first_failing_chain_finds_the_exact_depth():
                 raise RecursionError("too deep")
 
     assert bench.first_failing_chain(Recursive) == 300
-
-
-def test_moons_are_deterministic_and_balanced():
-    X, y = bench.make_moons(100)
-    assert (X, y) == bench.make_moons(100)
-    assert X != bench.make_moons(100, seed=1)[0]
-    assert len(X) == 100 and all(len(row) == 2 for row in X)
-    assert y.count(1.0) == 50 and y.count(-1.0) == 50
 
 
 def test_worker_protocol_runs_a_task_in_a_subprocess():
