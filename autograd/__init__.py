@@ -12,6 +12,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from .primitive import primitive
 from .tensor import Tensor
+from .trace import Program, TraceError, trace
 from .value import Value
 
 # A marker that nn, viz and the tracegrad command look for: another top-level package named
@@ -35,4 +36,7 @@ __all__ = [
     "GradcheckError",
     "primitive",
     "topological_order",
+    "trace",
+    "Program",
+    "TraceError",
 ]

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .modes import _modes, enable_grad
+from .modes import _modes, active_tracer, enable_grad, tracing
 from .ops import CONSTANT, LEAF, Op
 
 _new = object.__new__
@@ -457,6 +457,10 @@ def record(
     if not modes.grad_enabled:
         node._op = LEAF
         node._a = None
+        if tracing[0]:  # a trace replays it (its value follows new inputs), no gradient
+            tracer = active_tracer()
+            if tracer is not None:
+                tracer.detached[node] = (op, parents, params)
         return node
     if local_grads is None:
         try:

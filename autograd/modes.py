@@ -176,3 +176,25 @@ class name_scope(_ModeContext):
 
     def __repr__(self) -> str:
         return f"name_scope({self.name!r})"
+
+
+# --- what traces record while f runs (autograd/trace.py) ---------------------------------
+# A comparison of Values becomes a guard, and an op under no_grad a step without gradient:
+# both are looked for only while some thread traces (tracing[0], one list read), then in
+# this thread's tracer.
+
+tracing = [0]  # traces being recorded, in any thread
+_trace_local = threading.local()  # .tracer: the tracer recording in this thread, or None
+
+
+def active_tracer() -> Any:
+    """The tracer recording in this thread, or None."""
+    return getattr(_trace_local, "tracer", None)
+
+
+def record_guard(symbol: str, a: Any, b: Any, result: bool) -> None:
+    """A comparison of Values (``a < b``...) seen while tracing: the program checks that a
+    replay takes the same branch."""
+    tracer = active_tracer()
+    if tracer is not None:
+        tracer.guards.append((symbol, a, b, result))

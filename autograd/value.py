@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .engine import Node, apply, op_error, record
-from .modes import _modes, entered
+from .modes import _modes, entered, record_guard, tracing
 from .ops import CONSTANT, FLOAT_FUNCTIONS, LEAF, SCALAR_OPS, Op, describe_call
 
 _new = object.__new__
@@ -82,18 +82,31 @@ class Value(Node):
         return self
 
     # Ordering compares data (derivative rules such as relu's use ``x > 0``). Equality stays
-    # identity, as in micrograd, so Values can be dict keys and set members.
+    # identity, as in micrograd, so Values can be dict keys and set members. While a trace
+    # records, a comparison is a guard of the program (a replay must take the same branch).
     def __lt__(self, other: Any) -> bool:
-        return self.data < (other.data if isinstance(other, Value) else other)
+        result = self.data < (other.data if isinstance(other, Value) else other)
+        if tracing[0]:
+            record_guard("<", self, other, result)
+        return result
 
     def __le__(self, other: Any) -> bool:
-        return self.data <= (other.data if isinstance(other, Value) else other)
+        result = self.data <= (other.data if isinstance(other, Value) else other)
+        if tracing[0]:
+            record_guard("<=", self, other, result)
+        return result
 
     def __gt__(self, other: Any) -> bool:
-        return self.data > (other.data if isinstance(other, Value) else other)
+        result = self.data > (other.data if isinstance(other, Value) else other)
+        if tracing[0]:
+            record_guard(">", self, other, result)
+        return result
 
     def __ge__(self, other: Any) -> bool:
-        return self.data >= (other.data if isinstance(other, Value) else other)
+        result = self.data >= (other.data if isinstance(other, Value) else other)
+        if tracing[0]:
+            record_guard(">=", self, other, result)
+        return result
 
     __hash__ = object.__hash__
 

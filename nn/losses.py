@@ -227,7 +227,9 @@ def _tensor_cross_entropy(z: Tensor, labels) -> Tensor:
     if z.ndim != 2 or z.shape[0] == 0:
         raise ValueError(f"cross_entropy: logits must have shape (n, classes), got {z.shape}")
     n, classes = z.shape
-    y = np.asarray(labels).ravel()
+    # A 1-d int array is used as it is: a traced program then takes new labels for it.
+    plain = isinstance(labels, np.ndarray) and labels.ndim == 1 and labels.dtype.kind in "iu"
+    y = labels if plain else np.asarray(labels).ravel()
     if y.size != n:
         raise ValueError(f"cross_entropy: {n} samples but {y.size} labels")
     if y.dtype.kind not in "biuf":
@@ -237,7 +239,7 @@ def _tensor_cross_entropy(z: Tensor, labels) -> Tensor:
         raise ValueError(
             f"cross_entropy: label {bad[0].item()!r} is not a class index in [0, {classes})"
         )
-    return -z.log_softmax(axis=-1)[np.arange(n), y.astype(np.intp)].mean()
+    return -z.log_softmax(axis=-1)[np.arange(n), y.astype(np.intp, copy=False)].mean()
 
 
 # Names accepted by nn.fit / nn.evaluate, Keras's spelling first. Our models output raw scores
