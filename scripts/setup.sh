@@ -64,3 +64,9 @@ if ! command -v dot >/dev/null 2>&1; then
     exit 1
   }
 fi
+
+# The player's browser test drives a real headless Chromium (Debian's package; no browser is
+# downloaded at run time). Without it that test is skipped with its reason (CI fails instead).
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  apt_install chromium || echo "setup: Chromium is missing, so the player's browser test is skipped: run 'sudo apt-get install chromium'" >&2
+fi

@@ -1,11 +1,12 @@
-"""Shared test set-up: hypothesis profiles and the optional oracles (PyTorch, Graphviz dot).
+"""Shared test set-up: hypothesis profiles and the optional oracles (PyTorch, Graphviz dot,
+headless Chromium).
 
 Profiles: ``ci`` (more examples, chosen when the CI environment variable is set) and ``dev``
 (quick local runs). Pick one explicitly with HYPOTHESIS_PROFILE=ci|dev.
 
 The oracles skip cleanly on a developer machine without them, but in CI (CI=true) a missing
-oracle is a failure: .ci/run installs PyTorch and make installs Graphviz, so a skip there
-would hide a broken set-up.
+oracle is a failure: .ci/run installs PyTorch and make installs Graphviz and Chromium, so a
+skip there would hide a broken set-up.
 """
 
 from __future__ import annotations
@@ -50,4 +51,18 @@ def dot_program() -> str:
     path = shutil.which("dot")
     if path is None:
         _missing("Graphviz's dot", "make installs Debian's graphviz package")
+    return path
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Path of a headless-capable Chromium (Debian's package), for the player's browser test.
+    Nothing is downloaded: without the package the test skips (fails in CI)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        _missing("Chromium", "scripts/setup.sh installs Debian's chromium package")
+    try:
+        import websocket  # noqa: F401 - websocket-client, the DevTools protocol's transport
+    except ImportError:
+        _missing("websocket-client", "the dev extra installs it")
     return path
