@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up for `make demo` / `make test`: a .venv with tracegrad installed editable (extras dev
-# and tensorboard), and Graphviz's `dot`. Idempotent and silent when nothing is missing;
-# says what it installs, and prints the one command to run when it cannot install something.
+# and tensorboard), Graphviz's `dot` and Chromium (the player's browser test). Idempotent and
+# silent when nothing is missing; says what it installs, and prints the one command to run
+# when it cannot install something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
