@@ -66,3 +66,21 @@ def chromium() -> str:
     except ImportError:
         _missing("websocket-client", "the dev extra installs it")
     return path
+
+
+@pytest.fixture
+def small_neuron():
+    """A factory of fresh graphs o = tanh(x1*w1 + b) (o = 0.7071), every node labelled, no
+    backward pass run yet: what the player and GIF tests step through."""
+    from autograd import Value
+
+    def make() -> Value:
+        x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+        b = Value(6.8813735870195432, label="b")
+        n = x1 * w1 + b
+        n.label = "n"
+        o = n.tanh()
+        o.label = "o"
+        return o
+
+    return make

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 import viz
-from autograd import Value
 
 WAIT = 30.0  # seconds for the browser to start or a page to load (a limit, never asserted)
 
@@ -133,20 +132,10 @@ def browser(chromium, tmp_path):
     b.close()
 
 
-def _neuron() -> Value:
-    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
 def test_the_saved_player_steps_through_the_frames_in_a_real_browser(
-    browser, dot_program, tmp_path
+    browser, dot_program, tmp_path, small_neuron
 ):
-    root = _neuron()
+    root = small_neuron()
     texts = [str(step) for step in root.backward_steps()]
     root.zero_grad()
     page = viz.step_through(root).save(tmp_path / "player.html")

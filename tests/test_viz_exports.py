@@ -11,18 +11,8 @@ import viz
 from autograd import Value
 
 
-def _neuron() -> Value:
-    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
-def test_saved_player_is_one_html_file_with_no_external_url(dot_program, tmp_path):
-    root = _neuron()
+def test_saved_player_is_one_html_file_with_no_external_url(dot_program, tmp_path, small_neuron):
+    root = small_neuron()
     player = viz.step_through(root)
     path = player.save(tmp_path / "backprop.html")
     page = path.read_text(encoding="utf-8")
@@ -46,9 +36,9 @@ def _gif_frames(path):
         ]
 
 
-def test_animate_writes_one_equal_sized_frame_per_step(dot_program, tmp_path):
+def test_animate_writes_one_equal_sized_frame_per_step(dot_program, tmp_path, small_neuron):
     pytest.importorskip("PIL", reason="Pillow is in the dev extra (tracegrad[gif])")
-    root = _neuron()
+    root = small_neuron()
     steps = len(list(root.backward_steps()))
     root.zero_grad()
     path = viz.animate(root, tmp_path / "backprop.gif", seconds_per_step=0.5)
@@ -60,11 +50,11 @@ def test_animate_writes_one_equal_sized_frame_per_step(dot_program, tmp_path):
     assert root.grad == 1.0 and root.parents[0].grad == pytest.approx(0.5)  # it ran the pass
 
 
-def test_animate_frames_differ_and_carry_the_chain_rule_text(dot_program, tmp_path):
+def test_animate_frames_differ_and_carry_the_chain_rule_text(dot_program, tmp_path, small_neuron):
     pytest.importorskip("PIL", reason="Pillow is in the dev extra (tracegrad[gif])")
     from PIL import Image, ImageChops, ImageSequence
 
-    path = viz.animate(_neuron(), tmp_path / "b.gif")
+    path = viz.animate(small_neuron(), tmp_path / "b.gif")
     with Image.open(path) as gif:
         pictures = [frame.convert("RGB") for frame in ImageSequence.Iterator(gif)]
     width, height = pictures[0].size
@@ -76,7 +66,7 @@ def test_animate_frames_differ_and_carry_the_chain_rule_text(dot_program, tmp_pa
         assert band.getextrema()[0] < 100
 
 
-def test_animate_follows_max_nodes_and_checks_its_arguments(dot_program, tmp_path):
+def test_animate_follows_max_nodes_and_checks_its_arguments(dot_program, tmp_path, small_neuron):
     pytest.importorskip("PIL", reason="Pillow is in the dev extra (tracegrad[gif])")
     x = Value(0.5, label="x")
     y = x
@@ -86,14 +76,14 @@ def test_animate_follows_max_nodes_and_checks_its_arguments(dot_program, tmp_pat
         viz.animate(y, tmp_path / "big.gif")
     assert x.grad == 0.0  # refused before the backward pass
     with pytest.raises(ValueError, match="seconds_per_step must be a positive number"):
-        viz.animate(_neuron(), tmp_path / "a.gif", seconds_per_step=0)
+        viz.animate(small_neuron(), tmp_path / "a.gif", seconds_per_step=0)
     with pytest.raises(ValueError, match="suffix must be .gif"):
-        viz.animate(_neuron(), tmp_path / "a.png")
+        viz.animate(small_neuron(), tmp_path / "a.png")
 
 
-def test_animate_without_pillow_says_how_to_install_it(tmp_path, monkeypatch):
+def test_animate_without_pillow_says_how_to_install_it(tmp_path, monkeypatch, small_neuron):
     monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
-    root = _neuron()
+    root = small_neuron()
     with pytest.raises(ImportError, match=r"pip install tracegrad\[gif\]"):
         viz.animate(root, tmp_path / "a.gif")
     assert root.grad == 0.0 and not (tmp_path / "a.gif").exists()
