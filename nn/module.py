@@ -12,7 +12,8 @@ Scopes: an MLP makes layer ``i``'s parameters and runs its forward pass inside
 ``autograd.name_scope(f"layer{i}")``, and a value-engine `Layer` does the same for neuron ``j``
 with ``name_scope(f"neuron{j}")``, so every node of a forward pass records where it was made
 (``node.scope == ("layer0", "neuron2")``) and ``viz.draw(loss, collapse=2)`` shows one box per
-neuron. The scope objects are made once per model: entering one is all a forward pass pays.
+neuron. The scope objects are made once per model; a forward pass enters one per layer and,
+on the value engine, one per neuron.
 
 Losses, optimizers and `nn.fit` only rely on ``parameters()`` returning nodes with ``.data``
 and ``.grad`` (floats for Values, arrays for Tensors). `_layer_class` picks the layer class by

@@ -256,6 +256,8 @@ def test_focus_errors_and_max_nodes_after_focus():
     with pytest.raises(TypeError, match="focus: expected graph nodes"):
         viz.draw(loss, focus=[1.0])
     w = model.layers[1].neurons[2].w[0]
+    once = viz.draw(loss, focus=w, collapse=2).source
+    assert viz.draw(loss, focus=(n for n in [w]), collapse=2).source == once  # any iterable
     with pytest.raises(ValueError, match=r"has \d+ nodes after focus, more than max_nodes=10"):
         viz.draw(loss, focus=w, max_nodes=10)
 

@@ -396,19 +396,24 @@ def build(
     return dot
 
 
-def _focus(nodes: Sequence, focus: Any) -> tuple[list, set[int]]:
-    """The nodes on some path from a focus node to the root, plus the other direct operands
-    of those nodes; returns them (parents first) and the indices of the operands (dimmed).
-
-    One pass in topological order: a node is on a path when it is a focus node or one of its
-    parents is (every node of ``nodes`` reaches the root, the last one).
-    """
+def _focus_nodes(focus: Any) -> list:
+    """``focus`` (a node or a collection of nodes) as a list of nodes, checked."""
     wanted = [focus] if hasattr(focus, "parents") else list(focus)
     if not wanted:
         raise ValueError("focus: give a node or a non-empty collection of nodes")
     for f in wanted:
         if not hasattr(f, "parents"):
             raise TypeError(f"focus: expected graph nodes, got {type(f).__name__}")
+    return wanted
+
+
+def _focus(nodes: Sequence, wanted: list) -> tuple[list, set[int]]:
+    """The nodes on some path from a node of ``wanted`` to the root, plus the other direct
+    operands of those nodes; returns them (parents first) and the operands' indices (dimmed).
+
+    One pass in topological order: a node is on a path when it is a focus node or one of its
+    parents is (every node of ``nodes`` reaches the root, the last one).
+    """
     wanted_ids = {id(f) for f in wanted}
     on_path: set[int] = set()
     for node in nodes:
@@ -467,7 +472,7 @@ def _collapsed(
         item_of.append(item)
     if len(members) > max_nodes:
         raise ValueError(
-            f"the drawing has {len(members):,} items after focus and collapse (the graph "
+            f"the drawing has {len(members):,} items after focus and collapse (of a graph of "
             f"{len(nodes):,} nodes), more than max_nodes={max_nodes}; pass "
             f"max_nodes={len(members)} to draw it anyway"
             + (f", or a smaller collapse (collapse={depth - 1})" if depth > 1 else "")
@@ -499,11 +504,10 @@ def _collapsed(
     label_key = "xlabel" if dense else "label"
     dot = _digraph(rankdir, layout)
     keys_of = {item: key for key, item in keys.items()}
+    faded = [all(i in dimmed for i in nodes_in) for nodes_in in members]
     items = []
     for item, nodes_in in enumerate(members):
         key = keys_of[item]
-        outlined = any(i in highlight for i in nodes_in)
-        faded = all(i in dimmed for i in nodes_in)
         if isinstance(key, int):  # a node without a scope, drawn as itself
             node = nodes[key]
             kind = node_kind(node, root)
@@ -514,7 +518,7 @@ def _collapsed(
             scope = ()
         else:
             attrs = dict(_FOLD_STYLE)
-            if any(nodes[i] is root for i in nodes_in):
+            if item == item_of[-1]:  # the root's fold (the root comes last)
                 attrs.update(style="rounded,filled,bold", penwidth="2")
             count = len(nodes_in)
             label = (
@@ -523,9 +527,9 @@ def _collapsed(
                 f"<tr><td>{count:,} node{'s' if count != 1 else ''}</td></tr></table>>"
             )
             scope = key[:-1]
-        if faded:
+        if faded[item]:
             attrs.update(DIMMED)
-        if outlined:
+        if any(i in highlight for i in nodes_in):
             attrs.update(HIGHLIGHT)
         items.append((f"s{item}", label, attrs, scope if group else ()))
     _add_items(dot, items, group)
@@ -537,7 +541,7 @@ def _collapsed(
                 attrs[label_key] = f"×{count:,}"
         elif mode is not None:
             attrs[label_key] = edge_label(node, parent, local, mode, precision)
-        if all(i in dimmed for i in members[a]):
+        if faded[a]:
             attrs.update(color=DIMMED["color"], fontcolor=DIMMED["fontcolor"])
         dot.edge(f"s{a}", f"s{b}", **attrs)
     return dot
@@ -599,8 +603,9 @@ def draw(
     nodes, dimmed = topological_order(root), set()
     wanted = {id(n) for n in highlight}
     if focus is not None:
-        nodes, dimmed = _focus(nodes, focus)
-        wanted |= {id(focus)} if hasattr(focus, "parents") else {id(f) for f in focus}
+        focus_nodes = _focus_nodes(focus)
+        nodes, dimmed = _focus(nodes, focus_nodes)
+        wanted |= {id(f) for f in focus_nodes}
     picked = {i for i, n in enumerate(nodes) if id(n) in wanted}
     if depth is not None:
         return _collapsed(
