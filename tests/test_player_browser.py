@@ -145,7 +145,11 @@ def test_the_saved_player_steps_through_the_frames_in_a_real_browser(
     browser.open(page.as_uri())
 
     def expect(k):
-        assert browser.shown() == (k, texts[k], f"step {k + 1} / {n}")
+        want = (k, texts[k], f"step {k + 1} / {n}")
+        deadline = time.monotonic() + 5.0  # input events are acknowledged asynchronously
+        while browser.shown() != want and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert browser.shown() == want
 
     expect(0)
     browser.click(".tg-next")
