@@ -7,6 +7,7 @@ a graph, and a reverse pass that walks it applying the chain rule node by node.
 """
 
 from .engine import Node, Step, topological_order
+from .explain import Explanation, explain
 from .functional import grad, hessian, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
@@ -39,4 +40,6 @@ __all__ = [
     "trace",
     "Program",
     "TraceError",
+    "explain",
+    "Explanation",
 ]

@@ -9,7 +9,7 @@ On ``engine="tensor"`` predictions are one Tensor, ``(n,)`` or ``(n, nout)`` (``
 logits for `cross_entropy`), and each loss is a handful of whole-array ops whose value and
 gradients equal the value engine's. Every loss picks its engine from the predictions' type.
 
->>> from autograd import Tensor, Value
+>>> from autograd import Tensor, Value, name_scope
 >>> mse([Value(0.5), Value(2.0)], [0.0, 2.0]).data
 0.125
 >>> mse(Tensor([0.5, 2.0]), [0.0, 2.0]).item()
@@ -22,10 +22,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd import Tensor, Value
+from autograd import Tensor, Value, name_scope
 
 # Keras's epsilon: bce clips probabilities to [EPS, 1 - EPS].
 EPS = 1e-7
+# Every loss builds its nodes in this scope, so a drawing of a model's loss graph shows the
+# loss as one box beside the model's layers.
+_LOSS_SCOPE = name_scope("loss")
 
 
 def _tensor_targets(p: Tensor, targets, name: str) -> np.ndarray:
@@ -99,11 +102,12 @@ def mse(preds, targets) -> Value:
     >>> mse([Value(3.0)], [1.0]).data
     4.0
     """
-    if isinstance(preds, Tensor):
-        return ((preds - _tensor_targets(preds, targets, "mse")) ** 2).mean()
-    p = _flat_preds(preds, "mse")
-    t = _flat_targets(targets, len(p), "mse")
-    return _mean([(pi - ti) ** 2 for pi, ti in zip(p, t)])
+    with _LOSS_SCOPE:
+        if isinstance(preds, Tensor):
+            return ((preds - _tensor_targets(preds, targets, "mse")) ** 2).mean()
+        p = _flat_preds(preds, "mse")
+        t = _flat_targets(targets, len(p), "mse")
+        return _mean([(pi - ti) ** 2 for pi, ti in zip(p, t)])
 
 
 def bce(preds, targets) -> Value:
@@ -116,27 +120,28 @@ def bce(preds, targets) -> Value:
     >>> round(bce([Value(0.5)], [1.0]).data, 6)
     0.693147
     """
-    if isinstance(preds, Tensor):
-        t = _tensor_targets(preds, targets, "bce")
+    with _LOSS_SCOPE:
+        if isinstance(preds, Tensor):
+            t = _tensor_targets(preds, targets, "bce")
+            _check_probabilities(t, "bce")
+            q = preds.clip(EPS, 1.0 - EPS)  # clip's gradient is 0 where it clipped, as above
+            return -(t * q.log() + (1.0 - t) * (1.0 - q).log()).mean()
+        p = _flat_preds(preds, "bce")
+        t = _flat_targets(targets, len(p), "bce")
         _check_probabilities(t, "bce")
-        q = preds.clip(EPS, 1.0 - EPS)  # clip's gradient is 0 where it clipped, as above
-        return -(t * q.log() + (1.0 - t) * (1.0 - q).log()).mean()
-    p = _flat_preds(preds, "bce")
-    t = _flat_targets(targets, len(p), "bce")
-    _check_probabilities(t, "bce")
-    terms = []
-    for pi, ti in zip(p, t):
-        if not EPS <= pi.data <= 1.0 - EPS:
-            # A clipped prediction becomes a constant, which cuts its gradient as a clip op does.
-            pi = Value(min(max(pi.data, EPS), 1.0 - EPS))
-        # Terms with a zero weight are left out: same value and gradient, smaller graph.
-        if ti == 1.0:
-            terms.append(-pi.log())
-        elif ti == 0.0:
-            terms.append(-(1.0 - pi).log())
-        else:
-            terms.append(-(ti * pi.log() + (1.0 - ti) * (1.0 - pi).log()))
-    return _mean(terms)
+        terms = []
+        for pi, ti in zip(p, t):
+            if not EPS <= pi.data <= 1.0 - EPS:
+                # A clipped prediction becomes a constant: that cuts its gradient as a clip does.
+                pi = Value(min(max(pi.data, EPS), 1.0 - EPS))
+            # Terms with a zero weight are left out: same value and gradient, smaller graph.
+            if ti == 1.0:
+                terms.append(-pi.log())
+            elif ti == 0.0:
+                terms.append(-(1.0 - pi).log())
+            else:
+                terms.append(-(ti * pi.log() + (1.0 - ti) * (1.0 - pi).log()))
+        return _mean(terms)
 
 
 def bce_with_logits(preds, targets) -> Value:
@@ -150,21 +155,22 @@ def bce_with_logits(preds, targets) -> Value:
     >>> bce_with_logits([Value(1000.0)], [0.0]).data
     1000.0
     """
-    if isinstance(preds, Tensor):
-        t = _tensor_targets(preds, targets, "bce_with_logits")
+    with _LOSS_SCOPE:
+        if isinstance(preds, Tensor):
+            t = _tensor_targets(preds, targets, "bce_with_logits")
+            _check_probabilities(t, "bce_with_logits")
+            # softplus(z) - z*t is the same formula; softplus is stable and its gradient sigmoid.
+            return (preds.softplus() - preds * t).mean()
+        z = _flat_preds(preds, "bce_with_logits")
+        t = _flat_targets(targets, len(z), "bce_with_logits")
         _check_probabilities(t, "bce_with_logits")
-        # softplus(z) - z*t is the same formula; softplus is stable and its gradient sigmoid.
-        return (preds.softplus() - preds * t).mean()
-    z = _flat_preds(preds, "bce_with_logits")
-    t = _flat_targets(targets, len(z), "bce_with_logits")
-    _check_probabilities(t, "bce_with_logits")
-    terms = []
-    for zi, ti in zip(z, t):
-        if zi.data >= 0:
-            terms.append(zi * (1.0 - ti) + (1.0 + (-zi).exp()).log())
-        else:
-            terms.append(-(zi * ti) + (1.0 + zi.exp()).log())
-    return _mean(terms)
+        terms = []
+        for zi, ti in zip(z, t):
+            if zi.data >= 0:
+                terms.append(zi * (1.0 - ti) + (1.0 + (-zi).exp()).log())
+            else:
+                terms.append(-(zi * ti) + (1.0 + zi.exp()).log())
+        return _mean(terms)
 
 
 def hinge(preds, targets) -> Value:
@@ -173,14 +179,15 @@ def hinge(preds, targets) -> Value:
     >>> hinge([Value(0.5), Value(-2.0)], [1, -1]).data
     0.25
     """
-    if isinstance(preds, Tensor):
-        t = _tensor_targets(preds, targets, "hinge")
+    with _LOSS_SCOPE:
+        if isinstance(preds, Tensor):
+            t = _tensor_targets(preds, targets, "hinge")
+            _check_signs(t, "hinge")
+            return (1.0 - t * preds).relu().mean()
+        p = _flat_preds(preds, "hinge")
+        t = _flat_targets(targets, len(p), "hinge")
         _check_signs(t, "hinge")
-        return (1.0 - t * preds).relu().mean()
-    p = _flat_preds(preds, "hinge")
-    t = _flat_targets(targets, len(p), "hinge")
-    _check_signs(t, "hinge")
-    return _mean([(1.0 - ti * pi).relu() for pi, ti in zip(p, t)])
+        return _mean([(1.0 - ti * pi).relu() for pi, ti in zip(p, t)])
 
 
 def cross_entropy(logits, labels) -> Value:
@@ -197,28 +204,29 @@ def cross_entropy(logits, labels) -> Value:
     >>> round(cross_entropy(Tensor([[0.0, 0.0]]), [1]).item(), 6)
     0.693147
     """
-    if isinstance(logits, Tensor):
-        return _tensor_cross_entropy(logits, labels)
-    if isinstance(logits, Sequence) and logits and isinstance(logits[0], Value):
-        logits = [logits]  # one sample
-    if not isinstance(logits, Sequence) or not logits:
-        raise TypeError("cross_entropy: logits must be a list of lists of Values")
-    rows = [_flat_preds(row, "cross_entropy") for row in logits]
-    y = np.asarray(labels).ravel()
-    if y.size != len(rows):
-        raise ValueError(f"cross_entropy: {len(rows)} samples but {y.size} labels")
-    terms = []
-    for row, label in zip(rows, y.tolist()):
-        if label != int(label) or not 0 <= label < len(row):
-            raise ValueError(
-                f"cross_entropy: label {label!r} is not a class index in [0, {len(row)})"
-            )
-        m = max(v.data for v in row)
-        s = (row[0] - m).exp()
-        for v in row[1:]:
-            s = s + (v - m).exp()
-        terms.append(s.log() + m - row[int(label)])
-    return _mean(terms)
+    with _LOSS_SCOPE:
+        if isinstance(logits, Tensor):
+            return _tensor_cross_entropy(logits, labels)
+        if isinstance(logits, Sequence) and logits and isinstance(logits[0], Value):
+            logits = [logits]  # one sample
+        if not isinstance(logits, Sequence) or not logits:
+            raise TypeError("cross_entropy: logits must be a list of lists of Values")
+        rows = [_flat_preds(row, "cross_entropy") for row in logits]
+        y = np.asarray(labels).ravel()
+        if y.size != len(rows):
+            raise ValueError(f"cross_entropy: {len(rows)} samples but {y.size} labels")
+        terms = []
+        for row, label in zip(rows, y.tolist()):
+            if label != int(label) or not 0 <= label < len(row):
+                raise ValueError(
+                    f"cross_entropy: label {label!r} is not a class index in [0, {len(row)})"
+                )
+            m = max(v.data for v in row)
+            s = (row[0] - m).exp()
+            for v in row[1:]:
+                s = s + (v - m).exp()
+            terms.append(s.log() + m - row[int(label)])
+        return _mean(terms)
 
 
 def _tensor_cross_entropy(z: Tensor, labels) -> Tensor:

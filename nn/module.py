@@ -8,6 +8,13 @@ A model on ``engine="tensor"`` holds one `autograd.Tensor` per weight matrix and
 ``(nin, nout)``, so the matmul needs no transpose), and an MLP returns an ``(n, nout)``
 Tensor. An input array is used as a constant (it gets no gradient).
 
+Scopes: an MLP makes layer ``i``'s parameters and runs its forward pass inside
+``autograd.name_scope(f"layer{i}")``, and a value-engine `Layer` does the same for neuron ``j``
+with ``name_scope(f"neuron{j}")``, so every node of a forward pass records where it was made
+(``node.scope == ("layer0", "neuron2")``) and ``viz.draw(loss, collapse=2)`` shows one box per
+neuron. The scope objects are made once per model; a forward pass enters one per layer and,
+on the value engine, one per neuron.
+
 Losses, optimizers and `nn.fit` only rely on ``parameters()`` returning nodes with ``.data``
 and ``.grad`` (floats for Values, arrays for Tensors). `_layer_class` picks the layer class by
 ``engine``; an MLP needs of a layer only ``forward``, ``parameters``, ``_slots`` (named
@@ -38,7 +45,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd import Tensor, Value, no_grad
+from autograd import Tensor, Value, name_scope, no_grad
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", None)
 INITS = ("glorot_uniform", "he_uniform", "uniform")
@@ -371,7 +378,13 @@ class Layer(_Dense):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         weights = self._setup(nin, nout, activation, init, seed).tolist()
-        self.neurons = [Neuron._from_weights(row, activation, init) for row in weights]
+        # One scope per neuron, made once: its parameters are created in it and its forward
+        # pass runs in it, so a drawing can fold each neuron into one box.
+        self._scopes = [name_scope(f"neuron{i}") for i in range(self.nout)]
+        self.neurons = []
+        for scope, row in zip(self._scopes, weights):
+            with scope:
+                self.neurons.append(Neuron._from_weights(row, activation, init))
         self._relabel("")
 
     def _relabel(self, prefix: str) -> None:
@@ -386,7 +399,11 @@ class Layer(_Dense):
         """The outputs as a list, even when ``nout == 1``."""
         if len(x) != self.nin:
             raise ValueError(f"Layer expects {self.nin} inputs, got {len(x)}")
-        return [n(x) for n in self.neurons]
+        out = []
+        for scope, n in zip(self._scopes, self.neurons):
+            with scope:
+                out.append(n(x))
+        return out
 
     def __call__(self, x: Sequence):
         out = self.forward(x)
@@ -524,22 +541,27 @@ class MLP(Module):
         rng = np.random.default_rng(seed)  # one generator: layers draw in order
         sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
-        self.layers = [
-            layer_cls(
-                sizes[i],
-                sizes[i + 1],
-                activation=output_activation if i == last else activation,
-                init=init,
-                seed=rng,
-            )
-            for i in range(len(self.nouts))
-        ]
+        # Layer i's parameters are made, and its forward pass runs, in name_scope("layer<i>").
+        self._scopes = [name_scope(f"layer{i}") for i in range(len(self.nouts))]
+        self.layers = []
+        for i, scope in enumerate(self._scopes):
+            with scope:
+                self.layers.append(
+                    layer_cls(
+                        sizes[i],
+                        sizes[i + 1],
+                        activation=output_activation if i == last else activation,
+                        init=init,
+                        seed=rng,
+                    )
+                )
         for l, layer in enumerate(self.layers):
             layer._relabel(f"{l}.")
 
     def __call__(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        for scope, layer in zip(self._scopes, self.layers):
+            with scope:
+                x = layer.forward(x)
         # Values: a lone Value for one output, as micrograd. (Tensors stay (n, nout).)
         return x[0] if self.engine == "value" and len(x) == 1 else x
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set-up for `make demo` / `make test`: a .venv with tracegrad installed editable, and
 # Graphviz's `dot`. Two levels: `setup.sh runtime` (make demo) installs tracegrad's runtime
-# dependencies only; `setup.sh dev` (make test, make setup; the default) adds every extra and
-# the development tools. Idempotent and silent when nothing is missing; says what it
-# installs, and prints the one command to run when it cannot install something.
+# dependencies only; `setup.sh dev` (make test, make setup; the default) adds every extra, the
+# development tools and Chromium (the player's browser test). Idempotent and silent when
+# nothing is missing; says what it installs, and prints the one command to run when it
+# cannot install something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,4 +78,11 @@ if ! command -v dot >/dev/null 2>&1; then
     # Rendering needs it and its tests would fail: stop here rather than half-run.
     exit 1
   }
+fi
+
+# The player's browser test drives a real headless Chromium (Debian's package; no browser is
+# downloaded at run time). Without it that test is skipped with its reason (CI fails instead).
+if [ "$LEVEL" = dev ] && ! command -v chromium >/dev/null 2>&1 &&
+   ! command -v chromium-browser >/dev/null 2>&1; then
+  apt_install chromium || echo "setup: Chromium is missing, so the player's browser test is skipped: run 'sudo apt-get install chromium'" >&2
 fi

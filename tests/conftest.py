@@ -1,11 +1,12 @@
-"""Shared test set-up: hypothesis profiles and the optional oracles (PyTorch, Graphviz dot).
+"""Shared test set-up: hypothesis profiles and the optional oracles (PyTorch, Graphviz dot,
+headless Chromium).
 
 Profiles: ``ci`` (more examples, chosen when the CI environment variable is set) and ``dev``
 (quick local runs). Pick one explicitly with HYPOTHESIS_PROFILE=ci|dev.
 
 The oracles skip cleanly on a developer machine without them, but in CI (CI=true) a missing
-oracle is a failure: .ci/run installs PyTorch and make installs Graphviz, so a skip there
-would hide a broken set-up.
+oracle is a failure: .ci/run installs PyTorch and make installs Graphviz and Chromium, so a
+skip there would hide a broken set-up.
 """
 
 from __future__ import annotations
@@ -51,3 +52,35 @@ def dot_program() -> str:
     if path is None:
         _missing("Graphviz's dot", "make installs Debian's graphviz package")
     return path
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Path of a headless-capable Chromium (Debian's package), for the player's browser test.
+    Nothing is downloaded: without the package the test skips (fails in CI)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        _missing("Chromium", "scripts/setup.sh installs Debian's chromium package")
+    try:
+        import websocket  # noqa: F401 - websocket-client, the DevTools protocol's transport
+    except ImportError:
+        _missing("websocket-client", "the dev extra installs it")
+    return path
+
+
+@pytest.fixture
+def small_neuron():
+    """A factory of fresh graphs o = tanh(x1*w1 + b) (o = 0.7071), every node labelled, no
+    backward pass run yet: what the player and GIF tests step through."""
+    from autograd import Value
+
+    def make() -> Value:
+        x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+        b = Value(6.8813735870195432, label="b")
+        n = x1 * w1 + b
+        n.label = "n"
+        o = n.tanh()
+        o.label = "o"
+        return o
+
+    return make

@@ -15,7 +15,13 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    """The README's Python blocks, each padded with blank lines so that its line numbers are
+    the README's (tracebacks, and hypothesis reading a test's source, point at real lines)."""
+    text = README.read_text(encoding="utf-8")
+    return [
+        "\n" * text.count("\n", 0, m.start(1)) + m[1]
+        for m in re.finditer(r"```python\n(.*?)```", text, re.S)
+    ]
 
 
 def test_the_readme_has_examples():

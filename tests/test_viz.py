@@ -179,11 +179,10 @@ def _power_chain(n: int) -> Value:
 
 
 def test_graphs_of_long_edges_get_a_capped_layout_and_layered_ones_do_not():
-    from viz.graph import _layout_attrs, nodes_in_order
-
-    def attrs(root, labelled=True):
-        nodes = nodes_in_order(root, 10_000)
-        return _layout_attrs(nodes, {id(n): i for i, n in enumerate(nodes)}, labelled)
+    def attrs(root, labelled=True):  # the graph's layout settings in the DOT, but rankdir
+        source = viz.draw(root, max_nodes=10_000, edge_labels=labelled).source
+        head = source[: source.index("node [")]  # the graph's own attribute statements
+        return dict(re.findall(r"\b(nslimit1?|splines)=(\w+)", head))
 
     assert attrs(neuron()["o"]) == {}  # the README's figure keeps dot's full layout
     import nn
@@ -479,9 +478,27 @@ def test_readme_figure_script(dot_program, tmp_path):
         assert node_text in texts
     contributions = svg_texts((tmp_path / "neuron_contributions.svg").read_text())
     assert "× 0.5 = -1.5" in contributions  # x1's edge: w1 * do/d(x1*w1) = -3 * 0.5
+    collapsed = svg_texts((tmp_path / "moons_collapsed.svg").read_text())
+    assert "layer0/neuron15" in collapsed and "layer1/neuron3" in collapsed
+    assert "loss" in collapsed and "l2" in collapsed and "×100" in collapsed
+    focused = svg_texts((tmp_path / "moons_focus.svg").read_text())
+    assert "layer0/neuron3" in focused and "layer0/neuron2" not in focused
     # the committed pictures are these (compared by text: Graphviz versions lay out differently)
-    for name, fresh in (("neuron.svg", texts), ("neuron_contributions.svg", contributions)):
-        assert sorted(svg_texts((REPO / "docs" / name).read_text())) == sorted(fresh)
+    fresh = {
+        "neuron.svg": texts,
+        "neuron_contributions.svg": contributions,
+        "moons_collapsed.svg": collapsed,
+        "moons_focus.svg": focused,
+    }
+    for name, texts_now in fresh.items():
+        assert sorted(svg_texts((REPO / "docs" / name).read_text())) == sorted(texts_now), name
+    # the README's GIF: the neuron's backward pass, one frame per step, as the committed one
+    from PIL import Image
+
+    steps = len(list(neuron(backward=False)["o"].backward_steps()))
+    for gif in (tmp_path / "neuron_backprop.gif", REPO / "docs" / "neuron_backprop.gif"):
+        with Image.open(gif) as frames:
+            assert frames.n_frames == steps
 
 
 JS_DOM_STUB = """

@@ -6,6 +6,8 @@
     >>> dot = viz.draw(y)   # a graphviz.Digraph: displays inline in Jupyter
     >>> viz.render(y, "y.svg")   # doctest: +SKIP
     >>> player = viz.step_through(y)   # doctest: +SKIP
+    >>> player.save("backprop.html")   # doctest: +SKIP
+    >>> viz.animate(y, "backprop.gif")   # doctest: +SKIP
 
 ``render`` writes .svg, .png, .pdf (these need Graphviz's ``dot``) or .dot by suffix;
 ``step_through`` is a notebook player over ``backward_frames``, one picture per step of the
@@ -25,7 +27,7 @@ if not getattr(autograd, "__tracegrad__", False):
         "autograd` and then reinstall tracegrad (the uninstall deletes our autograd/__init__.py)"
     )
 
-from .frames import Player, backward_frames, step_through
+from .frames import Player, animate, backward_frames, step_through
 from .graph import draw, render, to_svg
 
-__all__ = ["Player", "backward_frames", "draw", "render", "step_through", "to_svg"]
+__all__ = ["Player", "animate", "backward_frames", "draw", "render", "step_through", "to_svg"]

@@ -8,10 +8,15 @@ moves from frame to frame; only colours and the grads change.
 from __future__ import annotations
 
 import html
+import io
 import json
+import math
 import shutil
 import uuid
+from pathlib import Path
 from typing import Any
+
+import graphviz
 
 from .graph import HIGHLIGHT, INSTALL_HINT, _edge_mode, build, edge_label, fmt, nodes_in_order, pipe
 
@@ -63,7 +68,7 @@ def _steps(root: Any, nodes: list, precision: int) -> tuple[list, dict]:
     return steps, contributions
 
 
-def _frames(
+def _frame_sources(
     root: Any,
     *,
     rankdir: str = "LR",
@@ -72,6 +77,8 @@ def _frames(
     max_nodes: int = 100,
     precision: int = 4,
 ) -> tuple[list[str], list[str]]:
+    """Run the backward pass; return each step's DOT source, pinned to one shared layout, and
+    its chain-rule text. Any format (SVG for the player, PNG for a GIF) renders them alike."""
     nodes = nodes_in_order(root, max_nodes)
     if shutil.which("dot") is None:  # before the pass: a failed call leaves grads untouched
         raise RuntimeError(INSTALL_HINT)
@@ -128,13 +135,49 @@ def _frames(
         )
         dot.attr(bb=bb)
         sources.append(dot.source)
-    # One Graphviz run for all frames (it renders every graph of its input in turn): starting
-    # a process per frame cost more than the drawing.
-    out = pipe("\n".join(sources), "svg", engine="neato", pinned=True).decode("utf-8")
-    svgs = ["<?xml" + svg for svg in out.split("<?xml")[1:]]
-    if len(svgs) != len(sources):
-        raise RuntimeError(f"Graphviz drew {len(svgs)} frames of {len(sources)}")
-    return svgs, [text for _, _, text in steps]
+    return sources, [text for _, _, text in steps]
+
+
+def _render_all(sources: list[str], fmt: str) -> list[bytes]:
+    """Render every DOT source in one Graphviz run (it renders each graph of its input in
+    turn; a process per frame cost more than the drawing) and split its output per graph."""
+    if not sources:
+        return []
+    out = pipe("\n".join(sources), fmt, engine="neato", pinned=True)
+    pictures = _split_pngs(out) if fmt == "png" else _split_svgs(out)
+    if len(pictures) != len(sources):
+        raise RuntimeError(f"Graphviz drew {len(pictures)} frames of {len(sources)}")
+    return pictures
+
+
+def _split_svgs(out: bytes) -> list[bytes]:
+    return [b"<?xml" + svg for svg in out.split(b"<?xml")[1:]]
+
+
+def _split_pngs(out: bytes) -> list[bytes]:
+    """Split concatenated PNG files by walking their chunks up to each IEND (a signature
+    search could be fooled by compressed bytes)."""
+    signature = b"\x89PNG\r\n\x1a\n"
+    pictures, start = [], 0
+    while start < len(out):
+        if out[start : start + 8] != signature:
+            raise RuntimeError("Graphviz's PNG output is not a sequence of PNG files")
+        end, kind = start + 8, b""
+        while kind != b"IEND":
+            if end + 12 > len(out):
+                raise RuntimeError("Graphviz's PNG output ends inside a PNG file")
+            length = int.from_bytes(out[end : end + 4], "big")
+            kind = out[end + 4 : end + 8]
+            end += 12 + length  # length, type, data, CRC
+        pictures.append(out[start:end])
+        start = end
+    return pictures
+
+
+def _frames(root: Any, **options: Any) -> tuple[list[str], list[str]]:
+    """The backward frames as SVG documents, and their chain-rule texts."""
+    sources, texts = _frame_sources(root, **options)
+    return [svg.decode("utf-8") for svg in _render_all(sources, "svg")], texts
 
 
 def backward_frames(root: Any, **options: Any) -> list[str]:
@@ -169,6 +212,24 @@ class Player:
 
     def __len__(self) -> int:
         return len(self.frames)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the player as one self-contained HTML file: inline SVG and inline
+        JavaScript, no external resource (no script, style sheet, font or image to fetch), so
+        it plays from disk, attached to an e-mail or on any static host. Returns the path.
+
+        >>> from autograd import Value
+        >>> step_through(Value(2.0, label="a") * 3).save("backprop.html")   # doctest: +SKIP
+        PosixPath('backprop.html')
+        """
+        path = Path(path)
+        page = (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            "<title>tracegrad: the backward pass, step by step</title>\n</head>\n<body>\n"
+            f"{self._repr_html_()}\n</body>\n</html>\n"
+        )
+        path.write_text(page, encoding="utf-8")
+        return path
 
     def _repr_html_(self) -> str:
         # A fresh DOM id per rendering: two players (or one shown twice) on a page never clash.
@@ -218,3 +279,71 @@ def step_through(root: Any, **options: Any) -> Player:
     >>> step_through(y)   # doctest: +SKIP
     """
     return Player(*_frames(root, **options))
+
+
+GIF_HINT = "viz.animate writes GIFs with Pillow, which is not installed: pip install tracegrad[gif]"
+# The chain-rule text under each GIF frame: Graphviz draws it too, so it has the fonts (and
+# the ∂ glyph) the pictures have.
+_CAPTION_FONT = {"fontname": "DejaVu Sans Mono,monospace", "fontsize": "13"}
+
+
+def _captions(texts: list[str]) -> list[bytes]:
+    """Each step's text as a PNG (one Graphviz run for all), left-aligned lines."""
+    sources = []
+    for k, text in enumerate(texts):
+        lines = [f"step {k + 1} / {len(texts)}", *text.splitlines()]
+        dot = graphviz.Digraph("caption")
+        dot.attr(margin="0", pad="0.15")
+        label = "".join(graphviz.escape(line) + "\\l" for line in lines)  # \l: left-justify
+        dot.node("text", label, shape="plaintext", **_CAPTION_FONT)
+        sources.append(dot.source)
+    out = pipe("\n".join(sources), "png")
+    return _split_pngs(out)
+
+
+def animate(root: Any, path: str | Path, seconds_per_step: float = 1.0, **options: Any) -> Path:
+    """Write the backward pass as an animated GIF: one frame per step of
+    ``backward_frames(root)``, each with its step's chain rule under the picture, all frames
+    the same size. It plays where no JavaScript runs (code hosts, slides, chat). Takes
+    ``backward_frames``' options (``max_nodes`` defaults to 100 there too) and, like it,
+    runs the backward pass. Needs Pillow: ``pip install tracegrad[gif]``.
+
+    >>> from autograd import Value
+    >>> x = Value(0.5, label="x"); y = (x * x).tanh(); y.label = "y"
+    >>> animate(y, "backprop.gif", seconds_per_step=1.5)   # doctest: +SKIP
+    PosixPath('backprop.gif')
+    """
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(GIF_HINT) from None
+    if (
+        isinstance(seconds_per_step, bool)
+        or not isinstance(seconds_per_step, (int, float))
+        or not math.isfinite(seconds_per_step)
+        or seconds_per_step <= 0
+    ):
+        raise ValueError(f"seconds_per_step must be a positive number, got {seconds_per_step!r}")
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"animate: cannot write {str(path)!r}: the suffix must be .gif")
+    sources, texts = _frame_sources(root, **options)
+    pictures = [Image.open(io.BytesIO(png)).convert("RGB") for png in _render_all(sources, "png")]
+    captions = [Image.open(io.BytesIO(png)).convert("RGB") for png in _captions(texts)]
+    width = max(im.width for im in pictures + captions)
+    top = max(im.height for im in pictures)
+    height = top + max(im.height for im in captions)
+    frames = []
+    for picture, caption in zip(pictures, captions):
+        frame = Image.new("RGB", (width, height), "white")
+        frame.paste(picture, ((width - picture.width) // 2, 0))
+        frame.paste(caption, (0, top))
+        frames.append(frame.quantize(colors=255, method=Image.Quantize.MEDIANCUT))
+    frames[0].save(
+        path,
+        save_all=True,
+        append_images=frames[1:],
+        duration=round(seconds_per_step * 1000),
+        loop=0,
+    )
+    return path

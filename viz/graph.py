@@ -2,7 +2,12 @@
 
 Every edge parent -> node carries the local gradient d(node)/d(parent); every node shows its op,
 label, data and grad. Only the public node attributes are used (``.data .grad .label .op
-.parents .local_grads``), so anything shaped like an autograd ``Value`` or ``Tensor`` draws.
+.parents .local_grads .scope .is_constant``) and the public ``autograd.topological_order``.
+
+Graphs of real models: ``group=True`` draws each distinct ``node.scope`` as a labelled
+cluster (nested scopes nest), ``collapse=k`` folds nodes into their scope cut to k names (one
+box per fold, parallel edges merged into one labelled ``×N``) and ``focus=`` keeps only the
+paths from the given nodes to the root. Both reductions are one pass over the graph.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
@@ -15,6 +20,7 @@ label, data and grad. Only the public node attributes are used (``.data .grad .l
 from __future__ import annotations
 
 import html
+import math
 import subprocess
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -60,6 +66,11 @@ def nodes_in_order(root: Any, max_nodes: int = 500) -> list:
     ['x', 2.0, '*']
     """
     return topological_order(root, max_nodes)
+
+
+def _check_max_nodes(max_nodes: Any) -> None:
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
 
 
 def node_kind(node: Any, root: Any) -> str:
@@ -185,31 +196,106 @@ def _edge_mode(edge_labels: Any) -> str | None:
         ) from None
 
 
-def _layout_attrs(nodes: Sequence, index: dict, labelled: bool) -> dict[str, str]:
+def _depths(count: int, edges: Sequence[tuple[int, int]]) -> list[int]:
+    """Each item's rank: one more than its deepest predecessor's along ``edges`` ((source,
+    target) index pairs), by Kahn's algorithm. Items on a cycle (folded scopes can form one)
+    keep the rank reached before it, so every edge gets a finite span."""
+    successors: list[list[int]] = [[] for _ in range(count)]
+    waiting = [0] * count
+    for src, dst in edges:
+        successors[src].append(dst)
+        waiting[dst] += 1
+    depth = [0] * count
+    ready = [i for i in range(count) if not waiting[i]]
+    while ready:
+        i = ready.pop()
+        for j in successors[i]:
+            if depth[i] + 1 > depth[j]:
+                depth[j] = depth[i] + 1
+            waiting[j] -= 1
+            if not waiting[j]:
+                ready.append(j)
+    return depth
+
+
+def _layout_attrs(spans: Sequence[int], labelled: bool) -> dict[str, str]:
     """Graphviz settings that keep the layout of a graph with many long edges fast.
 
     A value used at many depths (``x*x*...*x``, a weight read by every sample) makes long
     edges, each a chain of virtual nodes in dot's ranking, and an edge label doubles them:
-    dot's network simplex then took minutes on 60 nodes. We measure the edges' total span in
-    ranks (each node's depth is one more than its deepest parent's). Where edges average
-    more than 4 ranks, the simplex passes are capped (``nslimit``: 10 s became 0.3 s; small
-    and layered graphs such as an MLP's keep dot's full layout), and past 8,000 ranks in all
-    edges are drawn straight (spline routing of thousands of virtual nodes was the rest).
+    dot's network simplex then took minutes on 60 nodes. ``spans`` are the drawn edges'
+    lengths in ranks (each node's depth is one more than its deepest parent's). Where edges
+    average more than 4 ranks, the simplex passes are capped (``nslimit``: 10 s became 0.3 s;
+    small and layered graphs such as an MLP's keep dot's full layout), and past 8,000 ranks in
+    all edges are drawn straight (spline routing of thousands of virtual nodes was the rest).
     """
-    depth = [0] * len(nodes)
-    span = edges = 0
-    for i, node in enumerate(nodes):  # nodes come parents first
-        parents = [index[id(p)] for p in node.parents]
-        if parents:
-            depth[i] = 1 + max(depth[j] for j in parents)
-            span += sum(depth[i] - depth[j] for j in parents)
-            edges += len(parents)
+    span, edges = sum(spans), len(spans)
     attrs = {}
     if edges and span > 4 * edges:
         attrs.update(nslimit="1", nslimit1="1")
     if span * (2 if labelled else 1) > 8000:  # a labelled edge is two in dot's ranking
         attrs["splines"] = "line"
     return attrs
+
+
+# A collapsed drawing with more edges than this is drawn as a dense one (see _collapsed).
+_DENSE_EDGES = 60
+# Nodes drawn only as the other operands of a focus path, and their edges.
+DIMMED = {"color": "#d1d5db", "fontcolor": "#9ca3af", "fillcolor": "#f9fafb"}
+# A box standing for a scope's nodes (collapse), and the scope clusters (group).
+_FOLD_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#ede9fe"}
+_CLUSTER_STYLE = {
+    "style": "rounded,dashed",
+    "color": "#9ca3af",
+    "fontcolor": "#4b5563",
+    "fontname": "Helvetica",
+    "fontsize": "11",
+    "labeljust": "l",
+}
+
+
+def _digraph(rankdir: str, layout: dict[str, str]) -> graphviz.Digraph:
+    dot = graphviz.Digraph("tracegrad")
+    dot.attr(rankdir=rankdir, **layout)
+    dot.attr("node", fontname="Helvetica", fontsize="12")
+    dot.attr("edge", fontname="Helvetica", fontsize="11", fontcolor="#1d4ed8")
+    return dot
+
+
+def _add_items(dot: graphviz.Digraph, items: Sequence[tuple], group: bool) -> None:
+    """Add ``(name, label, attrs, scope)`` items to ``dot``; with ``group`` each item goes in
+    the cluster of its scope, one labelled cluster per distinct scope, nested as scopes nest.
+    Clusters and their items come in the order of their first item, so the source is stable.
+    """
+    if not group:
+        for name, label, attrs, _ in items:
+            dot.node(name, label, **attrs)
+        return
+    members: dict[tuple, list] = {}  # scope -> its items
+    children: dict[tuple, list] = {(): []}  # scope -> its nested scopes, in order
+    for item in items:
+        scope = tuple(item[3])
+        if scope not in members:
+            members[scope] = []
+            # register every enclosing scope not yet seen, outermost first
+            for size in range(1, len(scope) + 1):
+                if scope[:size] not in children:
+                    children[scope[:size]] = []
+                    children[scope[: size - 1]].append(scope[:size])
+        members[scope].append(item)
+    count = [0]
+
+    def fill(graph: graphviz.Digraph, scope: tuple) -> None:
+        for name, label, attrs, _ in members.get(scope, ()):
+            graph.node(name, label, **attrs)
+        for inner in children[scope]:
+            sub = graphviz.Digraph(name=f"cluster_{count[0]}")
+            count[0] += 1
+            sub.attr(label=graphviz.escape(inner[-1]), **_CLUSTER_STYLE)
+            fill(sub, inner)  # recursion as deep as the scopes nest (a few levels)
+            graph.subgraph(sub)
+
+    fill(dot, ())
 
 
 def build(
@@ -226,25 +312,37 @@ def build(
     edge_attrs: dict[tuple[int, int], dict[str, str]] | None = None,
     grad_texts: Sequence[str] | None = None,
     grad_widths: Sequence[int] | None = None,
+    dimmed: Collection[int] = (),
+    group: bool = False,
 ) -> graphviz.Digraph:
-    """The Digraph of ``nodes`` (from ``nodes_in_order``); node i is named ``n{i}``.
+    """The Digraph of ``nodes`` (parents first, from ``nodes_in_order``); node i is ``n{i}``.
 
     Edge ``(i, k)`` runs from node i's k-th parent into node i. ``highlight`` holds node
     indices; ``node_attrs`` / ``edge_attrs`` add or override attributes per node / edge and
     ``grad_texts`` / ``grad_widths`` replace the grads shown and fix their cells' widths (all
-    used by the backward frames).
+    used by the backward frames). Nodes in ``dimmed`` (indices) are drawn pale and without
+    their own parents (focus draws a path's other operands so); ``group`` draws each scope
+    as a cluster.
     """
     mode = _edge_mode(edge_labels)
     node_attrs = node_attrs or {}
     edge_attrs = edge_attrs or {}
     index = {id(n): i for i, n in enumerate(nodes)}
-    dot = graphviz.Digraph("tracegrad")
-    dot.attr(rankdir=rankdir, **_layout_attrs(nodes, index, labelled=mode is not None))
-    dot.attr("node", fontname="Helvetica", fontsize="12")
-    dot.attr("edge", fontname="Helvetica", fontsize="11", fontcolor="#1d4ed8")
+    edges = [
+        (index[id(parent)], i, k, parent, local)
+        for i, node in enumerate(nodes)
+        if i not in dimmed
+        for k, (parent, local) in enumerate(zip(node.parents, node.local_grads))
+    ]
+    depth = _depths(len(nodes), [(src, dst) for src, dst, *_ in edges])
+    spans = [depth[dst] - depth[src] for src, dst, *_ in edges]
+    dot = _digraph(rankdir, _layout_attrs(spans, labelled=mode is not None))
+    items = []
     for i, node in enumerate(nodes):
         kind = node_kind(node, root)
         attrs = dict(_KIND_STYLE[kind])
+        if i in dimmed:
+            attrs.update(DIMMED)
         if i in highlight:
             attrs.update(HIGHLIGHT)
         attrs.update(node_attrs.get(i, {}))
@@ -257,14 +355,167 @@ def build(
             grad_text=grad_texts[i] if grad_texts is not None else None,
             grad_width=grad_widths[i] if grad_widths is not None else None,
         )
-        dot.node(f"n{i}", label, **attrs)
+        items.append((f"n{i}", label, attrs, node.scope if group else ()))
+    _add_items(dot, items, group)
+    for src, i, k, parent, local in edges:
+        attrs = {"id": f"e{i}_{k}"}
+        if mode is not None:
+            attrs["label"] = edge_label(nodes[i], parent, local, mode, precision)
+        if src in dimmed:
+            attrs.update(color=DIMMED["color"], fontcolor=DIMMED["fontcolor"])
+        attrs.update(edge_attrs.get((i, k), {}))
+        dot.edge(f"n{src}", f"n{i}", **attrs)
+    return dot
+
+
+def _focus_nodes(focus: Any) -> list:
+    """``focus`` (a node or a collection of nodes) as a list of nodes, checked."""
+    wanted = [focus] if hasattr(focus, "parents") else list(focus)
+    if not wanted:
+        raise ValueError("focus: give a node or a non-empty collection of nodes")
+    for f in wanted:
+        if not hasattr(f, "parents"):
+            raise TypeError(f"focus: expected graph nodes, got {type(f).__name__}")
+    return wanted
+
+
+def _focus(nodes: Sequence, wanted: list) -> tuple[list, set[int]]:
+    """The nodes on some path from a node of ``wanted`` to the root, plus the other direct
+    operands of those nodes; returns them (parents first) and the operands' indices (dimmed).
+
+    One pass in topological order: a node is on a path when it is a focus node or one of its
+    parents is (every node of ``nodes`` reaches the root, the last one).
+    """
+    wanted_ids = {id(f) for f in wanted}
+    on_path: set[int] = set()
+    for node in nodes:
+        if id(node) in wanted_ids or any(id(p) in on_path for p in node.parents):
+            on_path.add(id(node))
+    missing = [f for f in wanted if id(f) not in on_path]
+    if missing:
+        name = missing[0].label or missing[0].op or "a leaf"
+        raise ValueError(f"focus: the node {name!r} is not in the graph of the root")
+    operands = {id(p) for n in nodes if id(n) in on_path for p in n.parents} - on_path
+    drawn = [n for n in nodes if id(n) in on_path or id(n) in operands]
+    return drawn, {i for i, n in enumerate(drawn) if id(n) in operands}
+
+
+def _check_collapse(collapse: Any) -> int:
+    if isinstance(collapse, bool) or not isinstance(collapse, (int, np.integer)) or collapse < 1:
+        raise ValueError(f"collapse must be a positive int (a scope depth), got {collapse!r}")
+    return int(collapse)
+
+
+def _collapsed(
+    root: Any,
+    nodes: Sequence,
+    depth: int,
+    *,
+    dimmed: Collection[int],
+    highlight: Collection[int],
+    rankdir: str,
+    show_data: bool,
+    show_grad: bool,
+    edge_labels: Any,
+    precision: int,
+    group: bool,
+    max_nodes: int,
+) -> graphviz.Digraph:
+    """The Digraph of ``nodes`` with every node folded into its scope cut to ``depth`` names.
+
+    Each fold is one box naming its scope and how many nodes it stands for; a node without
+    a scope stays itself. Edges inside a fold vanish; parallel edges between two drawn items
+    become one edge labelled ``×N``; an edge that stands for one edge keeps its usual label.
+    A fold of dimmed nodes only is dimmed; one holding the root or a highlighted node is
+    outlined as they are. One pass over the nodes and one over their edges.
+    """
+    mode = _edge_mode(edge_labels)
+    item_of: list[int] = []  # node index -> item index
+    keys: dict[Any, int] = {}  # a fold's scope tuple, or the index of a node left as itself
+    members: list[list[int]] = []  # item -> its node indices
     for i, node in enumerate(nodes):
-        for k, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
-            attrs = {"id": f"e{i}_{k}"}
+        scope = tuple(node.scope)
+        key = scope[:depth] if scope else i
+        item = keys.get(key)
+        if item is None:
+            item = keys[key] = len(members)
+            members.append([])
+        members[item].append(i)
+        item_of.append(item)
+    if len(members) > max_nodes:
+        raise ValueError(
+            f"the drawing has {len(members):,} items after focus and collapse (of a graph of "
+            f"{len(nodes):,} nodes), more than max_nodes={max_nodes}; pass "
+            f"max_nodes={len(members)} to draw it anyway"
+            + (f", or a smaller collapse (collapse={depth - 1})" if depth > 1 else "")
+        )
+    index = {id(n): i for i, n in enumerate(nodes)}
+    merged: dict[tuple[int, int], list] = {}  # (src item, dst item) -> [count, one edge]
+    for i, node in enumerate(nodes):
+        if i in dimmed:
+            continue
+        for parent, local in zip(node.parents, node.local_grads):
+            pair = (item_of[index[id(parent)]], item_of[i])
+            if pair[0] == pair[1]:
+                continue  # inside one fold
+            entry = merged.get(pair)
+            if entry is None:
+                merged[pair] = [1, (node, parent, local)]
+            else:
+                entry[0] += 1
+    item_depth = _depths(len(members), list(merged))
+    spans = [max(1, abs(item_depth[b] - item_depth[a])) for a, b in merged]
+    layout = _layout_attrs(spans, labelled=mode is not None)
+    # A model's folds are densely connected (16 x 16 neurons: 256 edges). dot's splines then
+    # looped around the clusters for metres, and edge labels, being nodes in its ranking,
+    # stacked into a column 10,000 pixels tall. So a dense drawing gets straight edges under
+    # its boxes and external labels (xlabel), which dot leaves out where they would overlap.
+    dense = len(merged) > _DENSE_EDGES
+    if dense:
+        layout.update(splines="line", outputorder="edgesfirst", forcelabels="false")
+    label_key = "xlabel" if dense else "label"
+    dot = _digraph(rankdir, layout)
+    keys_of = {item: key for key, item in keys.items()}
+    faded = [all(i in dimmed for i in nodes_in) for nodes_in in members]
+    items = []
+    for item, nodes_in in enumerate(members):
+        key = keys_of[item]
+        if isinstance(key, int):  # a node without a scope, drawn as itself
+            node = nodes[key]
+            kind = node_kind(node, root)
+            attrs = dict(_KIND_STYLE[kind])
+            label = node_label(
+                node, kind, show_data=show_data, show_grad=show_grad, precision=precision
+            )
+            scope = ()
+        else:
+            attrs = dict(_FOLD_STYLE)
+            if item == item_of[-1]:  # the root's fold (the root comes last)
+                attrs.update(style="rounded,filled,bold", penwidth="2")
+            count = len(nodes_in)
+            label = (
+                f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">'
+                f"<tr><td><b>{html.escape('/'.join(key))}</b></td></tr>"
+                f"<tr><td>{count:,} node{'s' if count != 1 else ''}</td></tr></table>>"
+            )
+            scope = key[:-1]
+        if faded[item]:
+            attrs.update(DIMMED)
+        if any(i in highlight for i in nodes_in):
+            attrs.update(HIGHLIGHT)
+        items.append((f"s{item}", label, attrs, scope if group else ()))
+    _add_items(dot, items, group)
+    for (a, b), (count, (node, parent, local)) in merged.items():
+        attrs = {}
+        if count > 1:
+            attrs["penwidth"] = f"{1 + 0.5 * math.log10(count):.2f}"
             if mode is not None:
-                attrs["label"] = edge_label(node, parent, local, mode, precision)
-            attrs.update(edge_attrs.get((i, k), {}))
-            dot.edge(f"n{index[id(parent)]}", f"n{i}", **attrs)
+                attrs[label_key] = f"×{count:,}"
+        elif mode is not None:
+            attrs[label_key] = edge_label(node, parent, local, mode, precision)
+        if faded[a]:
+            attrs.update(color=DIMMED["color"], fontcolor=DIMMED["fontcolor"])
+        dot.edge(f"s{a}", f"s{b}", **attrs)
     return dot
 
 
@@ -277,6 +528,9 @@ def draw(
     highlight: Collection = (),
     max_nodes: int = 500,
     precision: int = 4,
+    group: bool = True,
+    collapse: int | None = None,
+    focus: Any = None,
 ) -> graphviz.Digraph:
     """The graph ending at ``root`` as a ``graphviz.Digraph`` (displays inline in Jupyter).
 
@@ -285,25 +539,57 @@ def draw(
     ``edge_labels=False`` hides them. An operand used twice (``a * a``) gets two edges. Nodes
     are named ``n0, n1, ...`` in topological order, so the same graph gives the same DOT
     source. ``highlight`` is a collection of nodes to outline in red; numbers have
-    ``precision`` significant digits. More than ``max_nodes`` nodes raises ``ValueError``.
+    ``precision`` significant digits.
+
+    Graphs of real models: ``group`` draws the nodes of each distinct ``node.scope`` in a
+    labelled cluster (nested scopes nest). ``collapse=k`` folds every node into its scope cut
+    to k names (a node without a scope stays itself): one box per fold, naming the scope and
+    its node count, and parallel edges merged into one labelled ``×N`` (an edge standing for
+    one edge keeps its local gradient). ``focus`` (a node or a collection of nodes) keeps
+    only the nodes on some path from a focus node to ``root``, outlines the focus nodes and
+    draws the other operands of the kept nodes dimmed: the picture of
+    ``autograd.explain``. Focus is applied first, then collapse; both are linear in the
+    graph's size. More than ``max_nodes`` drawn nodes (boxes, after focus and collapse)
+    raises ``ValueError`` saying how many.
 
     >>> from autograd import Value
     >>> x = Value(3.0, label="x"); y = x * x; y.backward()
     >>> draw(y).source.count("->")   # x feeds y twice
     2
     """
-    nodes = nodes_in_order(root, max_nodes)
+    options = {
+        "rankdir": rankdir,
+        "show_data": show_data,
+        "show_grad": show_grad,
+        "edge_labels": edge_labels,
+        "precision": precision,
+        "group": group,
+    }
+    if focus is None and collapse is None:
+        nodes = nodes_in_order(root, max_nodes)  # refuses a big graph before walking it all
+        wanted = {id(n) for n in highlight}
+        picked = {i for i, n in enumerate(nodes) if id(n) in wanted}
+        return build(root, nodes, highlight=picked, **options)
+    _check_max_nodes(max_nodes)
+    depth = None if collapse is None else _check_collapse(collapse)
+    nodes, dimmed = topological_order(root), set()
     wanted = {id(n) for n in highlight}
-    return build(
-        root,
-        nodes,
-        rankdir=rankdir,
-        show_data=show_data,
-        show_grad=show_grad,
-        edge_labels=edge_labels,
-        precision=precision,
-        highlight={i for i, n in enumerate(nodes) if id(n) in wanted},
-    )
+    if focus is not None:
+        focus_nodes = _focus_nodes(focus)
+        nodes, dimmed = _focus(nodes, focus_nodes)
+        wanted |= {id(f) for f in focus_nodes}
+    picked = {i for i, n in enumerate(nodes) if id(n) in wanted}
+    if depth is not None:
+        return _collapsed(
+            root, nodes, depth, dimmed=dimmed, highlight=picked, max_nodes=max_nodes, **options
+        )
+    if len(nodes) > max_nodes:
+        raise ValueError(
+            f"the drawing has {len(nodes):,} nodes after focus, more than "
+            f"max_nodes={max_nodes}; pass max_nodes={len(nodes)} to draw it anyway, or "
+            "collapse it (collapse=2)"
+        )
+    return build(root, nodes, highlight=picked, dimmed=dimmed, **options)
 
 
 def pipe(
