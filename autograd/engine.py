@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .modes import _modes, active_tracer, enable_grad, tracing
+from .modes import _modes, active_tracer, current, enable_grad, tracing
 from .ops import CONSTANT, LEAF, Op
 
 _new = object.__new__
@@ -444,7 +444,7 @@ def record(
     """The result node of an op, as the modes say: under ``no_grad`` a leaf, under
     ``detect_anomaly`` refused if not finite, in a ``name_scope`` scoped. ``local_grads``
     are computed here unless the caller has them already."""
-    modes = _modes
+    modes = current()
     if modes.anomaly:
         bad = kind._nonfinite(data)
         if bad:

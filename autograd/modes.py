@@ -1,13 +1,19 @@
-"""Thread-local modes: ``no_grad`` / ``enable_grad``, ``detect_anomaly`` and ``name_scope``.
+"""Modes: ``no_grad`` / ``enable_grad``, ``detect_anomaly`` and ``name_scope``.
 
 Each thread has its own modes, as in PyTorch: a ``with no_grad():`` in one thread does not
-stop another thread from recording. An op's fast path first reads ``entered[0]``, the number
-of mode contexts open in any thread (zero: nothing to look up), else one thread-local
-attribute, ``_modes.fast_scope``.
+stop another thread from recording. They live in a ``contextvars.ContextVar`` (each thread
+has its own context, and so does each asyncio task), as one immutable ``_State``; a mode's
+``with`` block sets a new state and restores the one it replaced.
+
+An op's fast path first reads ``entered``, a list that holds one item per mode block open in
+any thread (empty: nothing to look up; appending and popping are atomic, so no lock), else
+one context variable, ``current()``, whose ``.fast`` is the scope to record when recording
+plainly (grad on, anomaly off) and None when the op must take the slow path.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import sys
@@ -18,26 +24,51 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Modes(threading.local):
-    def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly = False
-        self.scope: tuple[str, ...] = ()  # the name_scope names open, outermost first
-        # What an op's fast path reads, in one look-up (a thread-local attribute costs as
-        # much as a small op): the scope when recording plainly (grad on, anomaly off),
-        # None when the op must take the slow path.
-        self.fast_scope: tuple[str, ...] | None = ()
+class _State:
+    """The modes of one context: immutable, so a block's state can be cached and shared."""
 
-    def set(self, grad_enabled: bool, anomaly: bool, scope: tuple[str, ...]) -> None:
+    __slots__ = ("grad_enabled", "anomaly", "scope", "fast", "previous")
+
+    def __init__(
+        self,
+        grad_enabled: bool,
+        anomaly: bool,
+        scope: tuple[str, ...],
+        previous: _State | None = None,
+    ) -> None:
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly
-        self.scope = scope
-        self.fast_scope = scope if grad_enabled and not anomaly else None
+        self.scope = scope  # the name_scope names open, outermost first
+        self.fast = scope if grad_enabled and not anomaly else None
+        self.previous = previous  # the state this one replaced (restored when its block ends)
+
+
+_state: contextvars.ContextVar[_State] = contextvars.ContextVar(
+    "tracegrad_modes",
+    default=_State(True, False, ()),  # noqa: B039 - a _State is never changed, only replaced
+)
+current = _state.get  # the modes of this thread (or task)
+entered: list[None] = []  # one item per mode block open, in any thread
+
+
+class _Modes:
+    """The current modes read as attributes: ``_modes.grad_enabled``, ``.anomaly``,
+    ``.scope`` (for the paths that are not an op's fast path)."""
+
+    @property
+    def grad_enabled(self) -> bool:
+        return _state.get().grad_enabled
+
+    @property
+    def anomaly(self) -> bool:
+        return _state.get().anomaly
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        return _state.get().scope
 
 
 _modes = _Modes()
-entered = [0]  # mode contexts currently open, in all threads
-_entered_lock = threading.Lock()
 
 
 def is_grad_enabled() -> bool:
@@ -47,7 +78,7 @@ def is_grad_enabled() -> bool:
     ...     is_grad_enabled()
     False
     """
-    return _modes.grad_enabled
+    return _state.get().grad_enabled
 
 
 class _ModeContext:
@@ -57,22 +88,22 @@ class _ModeContext:
     time it is resumed (as PyTorch wraps generators), not only while it is created.
     """
 
-    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:  # pragma: no cover - overridden
+    _cache: tuple[_State | None, _State | None] = (None, None)  # (state before, state within)
+
+    def _switch(self, old: _State) -> _State:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def __enter__(self) -> None:
-        # The previous modes live on a per-thread stack, so one instance can be shared
-        # between threads or re-entered (as a decorator of a recursive function).
-        stack = _saved.__dict__.setdefault("stack", [])
-        stack.append((_modes.grad_enabled, _modes.anomaly, _modes.scope))
-        with _entered_lock:
-            entered[0] += 1
-        _modes.set(*self._switch())
+        old = _state.get()
+        cached = self._cache
+        if cached[0] is not old:  # the same block entered from the same state: reuse it
+            cached = self._cache = (old, self._switch(old))
+        _state.set(cached[1])
+        entered.append(None)
 
     def __exit__(self, *exc: object) -> None:
-        _modes.set(*_saved.stack.pop())
-        with _entered_lock:
-            entered[0] -= 1
+        entered.pop()
+        _state.set(_state.get().previous)
 
     def __call__(self, fn: F) -> F:
         if inspect.isgeneratorfunction(fn):
@@ -113,9 +144,6 @@ class _ModeContext:
         return generator  # type: ignore[return-value]
 
 
-_saved = threading.local()
-
-
 class no_grad(_ModeContext):
     """Ops inside record no parents: their results are leaves. Thread-local.
 
@@ -126,15 +154,15 @@ class no_grad(_ModeContext):
     ('', ())
     """
 
-    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:
-        return False, _modes.anomaly, _modes.scope
+    def _switch(self, old: _State) -> _State:
+        return _State(False, old.anomaly, old.scope, old)
 
 
 class enable_grad(_ModeContext):
     """Turn recording back on inside ``no_grad`` (``backward(create_graph=True)`` uses it)."""
 
-    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:
-        return True, _modes.anomaly, _modes.scope
+    def _switch(self, old: _State) -> _State:
+        return _State(True, old.anomaly, old.scope, old)
 
 
 class detect_anomaly(_ModeContext):
@@ -150,8 +178,8 @@ class detect_anomaly(_ModeContext):
     FloatingPointError: -: result is nan, at inf - inf
     """
 
-    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:
-        return _modes.grad_enabled, True, _modes.scope
+    def _switch(self, old: _State) -> _State:
+        return _State(old.grad_enabled, True, old.scope, old)
 
 
 class name_scope(_ModeContext):
@@ -171,8 +199,8 @@ class name_scope(_ModeContext):
             raise TypeError(f"name_scope: name must be a non-empty str, got {name!r}")
         self.name = name
 
-    def _switch(self) -> tuple[bool, bool, tuple[str, ...]]:
-        return _modes.grad_enabled, _modes.anomaly, _modes.scope + (self.name,)
+    def _switch(self, old: _State) -> _State:
+        return _State(old.grad_enabled, old.anomaly, old.scope + (self.name,), old)
 
     def __repr__(self) -> str:
         return f"name_scope({self.name!r})"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .engine import Node, apply, op_error, record
-from .modes import _modes, entered, record_guard, tracing
+from .modes import _modes, current, entered, record_guard, tracing
 from .ops import CONSTANT, FLOAT_FUNCTIONS, LEAF, SCALAR_OPS, Op, describe_call
 
 _new = object.__new__
@@ -241,8 +241,8 @@ def method(self, other):
         db = {db}
     except (ArithmeticError, ValueError) as error:
         raise op_error(OP, Value, (a, b), error) from None
-    if entered[0]:
-        scope = _modes.fast_scope
+    if entered:
+        scope = current().fast
         if scope is None:
             return record(Value, OP, out, (self, other), (a, b), (), (da, db))
     else:
@@ -273,8 +273,8 @@ def method(self, other):
         db = {db}
     except (ArithmeticError, ValueError) as error:
         raise op_error(OP, Value, (a, b), error) from None
-    if entered[0]:
-        scope = _modes.fast_scope
+    if entered:
+        scope = current().fast
         if scope is None:
             return record(Value, OP, out, (other, self), (a, b), (), (da, db))
     else:
@@ -300,8 +300,8 @@ def method(self):
         dx = {dx}
     except (ArithmeticError, ValueError) as error:
         raise op_error(OP, Value, (x,), error) from None
-    if entered[0]:
-        scope = _modes.fast_scope
+    if entered:
+        scope = current().fast
         if scope is None:
             return record(Value, OP, out, (self,), (x,), (), (dx,))
     else:
@@ -329,7 +329,7 @@ def _generated(template: str, op: Op, **code: str) -> Any:
         "record": record,
         "op_error": op_error,
         "entered": entered,
-        "_modes": _modes,
+        "current": current,
         "new": _new,
         "NO_OPERAND": Value._NO_OPERAND,
     }

@@ -303,6 +303,8 @@ class Neuron(Module):
     def __call__(self, x: Sequence) -> Value:
         if len(x) != self.nin:
             raise ValueError(f"Neuron expects {self.nin} inputs, got {len(x)}")
+        if x.__class__ is np.ndarray:  # a data row: Python floats take the ops' fast path
+            x = x.tolist()
         # Start from the bias and accumulate in a plain loop: 2 nodes per input, no temporaries.
         act = self.b
         for wi, xi in zip(self.w, x):
@@ -399,6 +401,8 @@ class Layer(_Dense):
         """The outputs as a list, even when ``nout == 1``."""
         if len(x) != self.nin:
             raise ValueError(f"Layer expects {self.nin} inputs, got {len(x)}")
+        if x.__class__ is np.ndarray:  # a data row: Python floats take the ops' fast path
+            x = x.tolist()
         out = []
         for scope, n in zip(self._scopes, self.neurons):
             with scope:

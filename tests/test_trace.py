@@ -196,9 +196,13 @@ def test_batched_replays_agree_with_n_float_replays(expr, n, data):
         return
     assert values.shape == (n,)
     np.testing.assert_allclose(values, [v for v, _ in singles], rtol=1e-12, atol=1e-300)
+    # numpy's tanh, exp, sin... may round one ulp away from math's. A local gradient such as
+    # 1 - tanh(x)**2 near saturation cancels, so that ulp can be a large part of a small
+    # gradient: beyond 1e-12 relative, it is held within 1e-12 of the quantities' scale
+    # (the strategies keep every value within 11 and every gradient within 100).
     for i in range(len(inputs)):
         assert grads[i].shape == (n,)  # per sample, also for an input given as a number
-        np.testing.assert_allclose(grads[i], [g[i] for _, g in singles], rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(grads[i], [g[i] for _, g in singles], rtol=1e-12, atol=1e-12)
 
 
 def test_a_batched_backward_sums_the_samples_into_captured_leaves():
