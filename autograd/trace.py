@@ -148,13 +148,17 @@ def _parameter_names(f: Callable, n: int) -> list[str]:
     return [names[i] if i < len(names) else f"x{i}" for i in range(n)]
 
 
-def trace(f: Callable[..., Node], *args: Any) -> Program:
+def trace(f: Callable[..., Node], *args: Any, has_aux: bool = False) -> Program:
     """Run ``f`` once on ``args`` and keep the graph of its result as a ``Program``.
 
     Each number argument reaches ``f`` as a Value and each float array as a Tensor (named
     after ``f``'s parameter); other arguments (an int array of labels, say) are passed as
     they are, and a replay takes new ones. Leaves ``f`` reaches without receiving them (a
     model's parameters) are *captured*: every replay reads their current ``.data``.
+
+    With ``has_aux=True`` (as in JAX), ``f`` returns ``(node, aux)``, ``aux`` a node or a
+    (nested) list or tuple of nodes, say a model's predictions; every replay then returns
+    ``(value, aux_values)`` in place of the value, ``aux_values`` of the same structure.
 
     >>> prog = trace(lambda x: x * x + 1.0, 3.0)
     >>> prog(2.0), prog.value_and_grad(2.0)
@@ -184,9 +188,27 @@ def trace(f: Callable[..., Node], *args: Any) -> Program:
         call_args.append(var.node if var.node is not None else arg)
     with _Tracer() as tracer, enable_grad():
         out = f(*call_args)
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError("trace: with has_aux=True, f must return a pair (node, aux)")
+        out, aux = out
+        _aux_nodes(aux)  # checks its structure
     if not isinstance(out, Node):
         raise TypeError(f"trace: f must return a Value or a Tensor, got {type(out).__name__}")
-    return Program(getattr(f, "__name__", "f"), names, inputs, out, tracer)
+    return Program(getattr(f, "__name__", "f"), names, inputs, out, tracer, aux, has_aux)
+
+
+def _aux_nodes(aux: Any) -> list[Node]:
+    """The nodes of an aux structure, in order (TypeError for anything but nodes, lists and
+    tuples of them)."""
+    if isinstance(aux, Node):
+        return [aux]
+    if isinstance(aux, (list, tuple)):
+        return [n for item in aux for n in _aux_nodes(item)]
+    raise TypeError(
+        f"trace: aux must be a node or a list or tuple of nodes, got {type(aux).__name__}"
+    )
 
 
 class Program:
@@ -196,19 +218,28 @@ class Program:
     the listing, ``prog.source`` the Python that ``value_and_grad`` runs."""
 
     def __init__(
-        self, fname: str, names: list[str], inputs: list[_Var], root: Node, tracer: _Tracer
+        self,
+        fname: str,
+        names: list[str],
+        inputs: list[_Var],
+        root: Node,
+        tracer: _Tracer,
+        aux: Any = None,
+        has_aux: bool = False,
     ) -> None:
         self._fname = fname
         self._inputs = inputs
         self._root_node = root
         self._kind = type(root)._kind
         self._arrays = self._kind is Tensor
-        self._build(root, tracer)
+        self._has_aux = has_aux
+        self._aux = aux
+        self._build(root, tracer, _aux_nodes(aux) if has_aux else [])
         self._compiled: dict[tuple, Callable] = {}
 
     # --- building -----------------------------------------------------------------------
 
-    def _build(self, root: Node, tracer: _Tracer) -> None:
+    def _build(self, root: Node, tracer: _Tracer, extra: list[Node]) -> None:
         by_node: dict[Any, _Var] = {v.node: v for v in self._inputs if v.node is not None}
         raw_inputs = {id(v.value): v for v in self._inputs if v.role == "raw"}
         self._captured: list[_Var] = []
@@ -248,7 +279,8 @@ class Program:
         # Depth-first, parents first: detached ops (no_grad) are in the program too.
         order: list[Node] = []
         done: set[Node] = set()
-        stack: list[tuple[Node, bool]] = [(root, False)]
+        stack: list[tuple[Node, bool]] = [(node, False) for node in reversed(extra)]
+        stack.append((root, False))
         while stack:
             node, expanded = stack.pop()
             if expanded:
@@ -287,6 +319,7 @@ class Program:
             by_node[node] = out
         self._root = by_node[root]
         self._var_of = by_node
+        self._aux_vars = [by_node[node] for node in extra]
         # The reverse pass's order: the engine's own (reversed), so accumulation matches it.
         self._backward_steps = [
             step_of[n] for n in reversed(_order(root)) if n in step_of and not step_of[n].detached
@@ -379,7 +412,8 @@ class Program:
                 lines.append(f"    guard {text}")
         for text in guards.get(-1, []):
             lines.insert(1, f"    guard {text}")
-        lines.append(f"    return {self._root.name}")
+        aux = ", ".join(v.name for v in self._aux_vars)
+        lines.append(f"    return {self._root.name}" + (f", aux ({aux})" if self._has_aux else ""))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -506,30 +540,45 @@ class Program:
 
     def __call__(self, *args: Any) -> Any:
         """Replay the forward pass on new inputs: a float (an array for a Tensor result, or
-        for a batch)."""
+        for a batch); ``(value, aux)`` for a program traced with ``has_aux``."""
         backend, values, n = self._arguments(args)
-        return self._function(backend, "forward")(*values)
+        return self._results(self._function(backend, "forward")(*values), n)
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple]:
-        """``(value, grads)``, one gradient per input (per-sample arrays for a batch)."""
+        """``(value, grads)``, one gradient per input (per-sample arrays for a batch);
+        ``((value, aux), grads)`` for a program traced with ``has_aux``, as in JAX."""
         self._scalar_result("value_and_grad")
         backend, values, n = self._arguments(args)
         value, grads = self._function(backend, "value_and_grad")(*values)
         if backend == "batch":  # per-sample values and gradients, numbers broadcast
-            value = np.broadcast_to(value, (n,)).copy()
             grads = tuple(None if g is None else np.broadcast_to(g, (n,)).copy() for g in grads)
-        return value, grads
+        return self._results(value, n), grads
 
     def backward(self, *args: Any) -> Any:
         """Replay forward and backward, accumulate into the captured leaves' ``.grad`` as
         ``backward()`` on a freshly built graph would (the sum over the samples of a batch),
-        and return the value."""
+        and return the value (``(value, aux)`` for a program traced with ``has_aux``)."""
         self._scalar_result("backward")
         backend, values, n = self._arguments(args)
-        value = self._function(backend, "backward")(*values)
-        if backend == "batch":
-            return np.broadcast_to(value, (n,)).copy()
-        return value
+        return self._results(self._function(backend, "backward")(*values), n)
+
+    def _results(self, out: Any, n: int | None) -> Any:
+        """A replay's value (and aux values, in their structure); a batch's per sample."""
+
+        def sample(x: Any) -> Any:
+            return x if n is None else np.broadcast_to(x, (n,)).copy()
+
+        if not self._has_aux:
+            return sample(out)
+        value, flat = out
+        values = iter(sample(x) for x in flat)
+
+        def rebuild(aux: Any) -> Any:
+            if isinstance(aux, Node):
+                return next(values)
+            return type(aux)(rebuild(item) for item in aux)
+
+        return sample(value), rebuild(self._aux)
 
     def _scalar_result(self, what: str) -> None:
         if np.size(self._root_node.data) != 1:
@@ -780,6 +829,8 @@ class _Generator:
             for line in guard_vars.get(k, []):
                 emit(line)
         root = prog._root.name
+        if prog._has_aux:  # the value and the aux values, in the aux structure's order
+            root = f"({root}, ({', '.join(v.name for v in prog._aux_vars)},))"
         if what == "forward":
             emit(f"    return {root}")
             return

@@ -9,7 +9,7 @@ On ``engine="tensor"`` predictions are one Tensor, ``(n,)`` or ``(n, nout)`` (``
 logits for `cross_entropy`), and each loss is a handful of whole-array ops whose value and
 gradients equal the value engine's. Every loss picks its engine from the predictions' type.
 
->>> from autograd import Tensor, Value, name_scope
+>>> from autograd import Tensor, Value, name_scope, no_grad
 >>> mse([Value(0.5), Value(2.0)], [0.0, 2.0]).data
 0.125
 >>> mse(Tensor([0.5, 2.0]), [0.0, 2.0]).item()
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd import Tensor, Value, name_scope
+from autograd import Tensor, Value, name_scope, no_grad
 
 # Keras's epsilon: bce clips probabilities to [EPS, 1 - EPS].
 EPS = 1e-7
@@ -31,13 +31,16 @@ EPS = 1e-7
 _LOSS_SCOPE = name_scope("loss")
 
 
-def _tensor_targets(p: Tensor, targets, name: str) -> np.ndarray:
+def _tensor_targets(p: Tensor, targets, name: str):
     """Targets as a float array of the predictions' shape (so (n,) never meets (n, 1): that
-    would broadcast to (n, n))."""
-    try:
-        t = np.asarray(targets, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: targets must be numbers, {exc}") from None
+    would broadcast to (n, n)); targets that are a Tensor (a traced step's input) stay one."""
+    if isinstance(targets, Tensor):
+        t = targets
+    else:
+        try:
+            t = np.asarray(targets, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}: targets must be numbers, {exc}") from None
     if t.size != p.size:
         raise ValueError(f"{name}: {p.size} predictions but {t.size} targets")
     if p.size == 0:
@@ -45,15 +48,23 @@ def _tensor_targets(p: Tensor, targets, name: str) -> np.ndarray:
     return t.reshape(p.shape)
 
 
+def _values_of(t) -> np.ndarray:
+    """Target values as an array, whether numbers, Values or a Tensor (to check them)."""
+    if isinstance(t, Tensor):
+        return t.data
+    flat = np.ravel(np.asarray(t, dtype=object)).tolist()
+    return np.asarray([x.data if isinstance(x, Value) else x for x in flat], dtype=np.float64)
+
+
 def _check_probabilities(t, name: str) -> None:
-    t = np.asarray(t)
+    t = _values_of(t)
     bad = t[(t < 0.0) | (t > 1.0)]
     if bad.size:
         raise ValueError(f"{name}: targets must lie in [0, 1], got {float(bad[0])!r}")
 
 
 def _check_signs(t, name: str) -> None:
-    t = np.asarray(t)
+    t = _values_of(t)
     bad = t[(t != -1.0) & (t != 1.0)]
     if bad.size:
         raise ValueError(f"{name}: labels must be -1 or +1, got {float(bad[0])!r}")
@@ -78,7 +89,13 @@ def _flat_preds(preds, name: str) -> list[Value]:
     return flat
 
 
-def _flat_targets(targets, n: int, name: str) -> list[float]:
+def _flat_targets(targets, n: int, name: str) -> list:
+    """Targets as a flat list of floats, or of Values (a traced step's inputs) as they are."""
+    flat = np.asarray(targets, dtype=object).ravel().tolist()
+    if any(isinstance(t, Value) for t in flat):
+        if len(flat) != n:
+            raise ValueError(f"{name}: {n} predictions but {len(flat)} targets")
+        return [t if isinstance(t, Value) else float(t) for t in flat]
     try:
         t = np.asarray(targets, dtype=np.float64).ravel()
     except (TypeError, ValueError) as exc:
@@ -131,13 +148,15 @@ def bce(preds, targets) -> Value:
         _check_probabilities(t, "bce")
         terms = []
         for pi, ti in zip(p, t):
-            if not EPS <= pi.data <= 1.0 - EPS:
+            # Compared as Values, so that a traced program checks the clip at every replay.
+            if pi < EPS or pi > 1.0 - EPS:
                 # A clipped prediction becomes a constant: that cuts its gradient as a clip does.
                 pi = Value(min(max(pi.data, EPS), 1.0 - EPS))
-            # Terms with a zero weight are left out: same value and gradient, smaller graph.
-            if ti == 1.0:
+            # Terms with a zero weight are left out: same value and gradient, smaller graph
+            # (a target that is a Value, a traced step's input, takes the whole formula).
+            if ti.__class__ is float and ti == 1.0:
                 terms.append(-pi.log())
-            elif ti == 0.0:
+            elif ti.__class__ is float and ti == 0.0:
                 terms.append(-(1.0 - pi).log())
             else:
                 terms.append(-(ti * pi.log() + (1.0 - ti) * (1.0 - pi).log()))
@@ -166,7 +185,7 @@ def bce_with_logits(preds, targets) -> Value:
         _check_probabilities(t, "bce_with_logits")
         terms = []
         for zi, ti in zip(z, t):
-            if zi.data >= 0:
+            if zi >= 0:  # compared as a Value: a traced program checks the sign at each replay
                 terms.append(zi * (1.0 - ti) + (1.0 + (-zi).exp()).log())
             else:
                 terms.append(-(zi * ti) + (1.0 + zi.exp()).log())
@@ -221,7 +240,13 @@ def cross_entropy(logits, labels) -> Value:
                 raise ValueError(
                     f"cross_entropy: label {label!r} is not a class index in [0, {len(row)})"
                 )
-            m = max(v.data for v in row)
+            # The largest logit (as a + relu(b - a), up to rounding): a shift that changes
+            # neither the result nor its gradient, computed from the logits without
+            # recording, so that a traced program recomputes it at every replay.
+            with no_grad():
+                m = row[0]
+                for v in row[1:]:
+                    m = m + (v - m).relu()
             s = (row[0] - m).exp()
             for v in row[1:]:
                 s = s + (v - m).exp()

@@ -32,7 +32,7 @@ import gc
 
 import numpy as np
 
-from autograd import Value, no_grad
+from autograd import Tensor, TraceError, Value, no_grad, trace
 
 from . import losses as L
 
@@ -189,6 +189,82 @@ def _forward(model, batch, nout: int) -> tuple:
     return preds, values.reshape(len(preds), nout)
 
 
+class _CompiledStep:
+    """``fit(compile=True)``'s training step: the batch's loss and predictions traced once
+    per batch shape as a ``Program`` (autograd.trace), whose ``backward`` then replays the
+    forward and backward passes without building a graph, accumulating into the model's
+    parameters exactly as ``loss.backward()`` does.
+
+    The batch's rows and targets are the program's inputs (numbers on the value engine, a
+    Tensor of rows on the tensor engine), so every batch of one shape replays one program.
+    Class labels on the value engine select logits in Python, so there a program is traced
+    per batch of labels. A replay that takes a branch the trace did not see (a comparison of
+    Values came out the other way: bce's clip, say) is traced again, so the history is the one
+    ``compile=False`` gives.
+    """
+
+    KEEP = 8  # programs kept per batch shape
+
+    def __init__(self, model, loss_fn, on_tensors: bool, nout: int) -> None:
+        self.model = model
+        self.loss_fn = loss_fn
+        self.on_tensors = on_tensors
+        self.nout = nout
+        self.labels = loss_fn is L.cross_entropy
+        self.programs: dict = {}
+
+    def __call__(self, batch, targets: np.ndarray) -> tuple[float, np.ndarray]:
+        n = len(batch)
+        if self.on_tensors:
+            args, key = (batch, targets), (n,)
+        else:
+            flat = [x for row in batch for x in row]
+            if self.labels:  # class labels reach the loss as they are: part of the key
+                args, key = (*flat, targets), (n, targets.tobytes())
+            else:
+                args, key = (*flat, *targets.ravel().tolist()), (n,)
+        # A batch shape may need a few programs, one per pattern of branches (bce_with_logits
+        # on a logit's sign, say): the last few are kept, the one that served last first.
+        programs = self.programs.setdefault(key, [])
+        for k, program in enumerate(programs):
+            try:
+                value, preds = program.backward(*args)
+            except TraceError:
+                continue
+            programs.insert(0, programs.pop(k))
+            break
+        else:
+            program = trace(self._step(n), *args, has_aux=True)
+            programs.insert(0, program)
+            del programs[self.KEEP :]
+            value, preds = program.backward(*args)
+        return float(value), np.asarray(preds, dtype=np.float64).reshape(n, self.nout)
+
+    def _step(self, n: int):
+        model, loss_fn, nout = self.model, self.loss_fn, self.nout
+        if self.on_tensors:
+
+            def tensor_step(rows: Tensor, targets):
+                preds = model(rows)
+                return loss_fn(preds, targets), preds
+
+            return tensor_step
+        nin = model.nin
+
+        def value_step(*inputs):
+            xs = inputs[: n * nin]
+            rows = [list(xs[i * nin : (i + 1) * nin]) for i in range(n)]
+            targets = inputs[n * nin :]
+            if not self.labels and nout > 1:
+                targets = [list(targets[i * nout : (i + 1) * nout]) for i in range(n)]
+            elif self.labels:
+                targets = targets[0]
+            preds = [model(row) for row in rows]
+            return loss_fn(preds, list(targets) if not self.labels else targets), preds
+
+        return value_step
+
+
 @contextlib.contextmanager
 def _collector_paused():
     """Pause Python's cyclic garbage collector for one training step.
@@ -229,8 +305,12 @@ def fit(
     shuffle: bool = True,
     seed: int | None = None,
     verbose: int = 1,
+    compile: bool = False,
 ) -> History:
     """Train ``model`` on ``(X, y)``; returns the per-epoch loss and metrics.
+
+    With ``compile=True`` every step runs as a traced program (traced once per batch shape,
+    see `_CompiledStep`) instead of building a graph: the same history, faster.
 
     ``batch_size=None`` trains on the whole data set per step. ``shuffle`` reorders the rows
     every epoch with ``numpy.random.default_rng(seed)``. ``verbose``: 0 silent, 1 a tqdm
@@ -263,6 +343,9 @@ def fit(
     if isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
         raise ValueError("callbacks must be a list of callback objects")
     callbacks = list(callbacks)
+    if not isinstance(compile, bool):
+        raise ValueError(f"compile must be True or False, got {compile!r}")
+    compiled = _CompiledStep(model, loss_fn, on_tensors, nout) if compile else None
 
     rng = np.random.default_rng(seed)
     history = History()
@@ -288,12 +371,15 @@ def fit(
                     optimizer.zero_grad()
                     batch = rows[idx] if on_tensors else [rows[i] for i in idx]
                     # Predictions as they were before this batch's update (as Keras).
-                    preds, outputs[start : start + len(idx)] = _forward(model, batch, nout)
-                    value = loss_fn(preds, Y[idx])
-                    value.backward()
+                    if compiled is not None:
+                        batch_loss, outputs[start : start + len(idx)] = compiled(batch, Y[idx])
+                    else:
+                        preds, outputs[start : start + len(idx)] = _forward(model, batch, nout)
+                        value = loss_fn(preds, Y[idx])
+                        value.backward()
+                        batch_loss = float(value.data)
+                        del preds, value  # the graph is acyclic: refcounting frees it here
                     optimizer.step()
-                    batch_loss = float(value.data)
-                    del preds, value  # the graph is acyclic: refcounting frees it right here
                 total += batch_loss * len(idx)
                 _call(callbacks, "on_batch_end", b, {"loss": batch_loss})
             logs = {"loss": total / n}
