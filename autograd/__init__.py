@@ -8,7 +8,7 @@ a graph, and a reverse pass that walks it applying the chain rule node by node.
 
 from .engine import Node, Step, topological_order
 from .explain import Explanation, explain
-from .functional import grad, hessian, value_and_grad
+from .functional import grad, hessian, jacobian, jvp, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from .primitive import primitive
@@ -33,6 +33,8 @@ __all__ = [
     "grad",
     "value_and_grad",
     "hessian",
+    "jvp",
+    "jacobian",
     "gradcheck",
     "GradcheckError",
     "primitive",

@@ -72,7 +72,9 @@ class Node:
     params, operands)`` (the local derivatives at forward time), ``_node_locals()`` (the same
     as recorded nodes, for create_graph), ``_error_context(op, xs)`` and
     ``_nonfinite(data)`` (error wording), ``_finite(g)``, ``_seed(grad)``,
-    ``_constant_leaf(raw, owner, local)``, ``_grad_is_unset(g)`` and ``_add_grads(pending)``.
+    ``_constant_leaf(raw, owner, local)``, ``_grad_is_unset(g)``, ``_add_grads(pending)`` and
+    ``_jvp(local, tangent)`` (forward mode: the local derivative applied to an operand's
+    tangent).
     """
 
     __slots__ = ()
@@ -358,12 +360,88 @@ def _propagate(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, 
     return pending
 
 
-def _anomaly(node: Node, parent: Any, contribution: Any) -> FloatingPointError:
+def _forward_sweep(order: list[Node], tangents: dict, create_graph: bool = False) -> dict:
+    """The forward-mode pass: the tangent (d node / d the seeded direction) of every node of
+    ``order``, filled into ``tangents`` and returned.
+
+    ``order`` lists nodes parents first (``_order``); ``tangents`` holds the seeds, the
+    tangents of the inputs, and a seeded node keeps its seed. Every other node's tangent is
+    the sum, over its operands that have one, of the stored local derivative applied to the
+    operand's tangent (``node._jvp(local, tangent)``: a product for floats, the Jacobian-vector
+    product of a Tensor's linear map). A node none of whose operands has a tangent (a
+    constant, a leaf not seeded, anything that does not depend on the seeds) gets none,
+    which means zero and costs nothing. With ``create_graph`` the local derivatives are
+    recomputed as nodes (as in ``_propagate``), only for the nodes a tangent reaches, so the
+    tangents carry graphs; the caller enables recording.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0); y = x * x + x
+    >>> _forward_sweep(_order(y), {x: 1.0})[y]    # dy/dx = 2x + 1
+    7.0
+    """
+    check = _modes.anomaly
+    get = tangents.get
+    for node in order:
+        a = node._a
+        if a is None or node in tangents:  # a leaf (seeded or not), or a seeded node
+            continue
+        raw = node._raw
+        if a.__class__ is tuple:  # a primitive's operands
+            reached = [None if p.__class__ is raw else get(p) for p in a]
+            if all(t is None for t in reached):  # nothing flows in: the tangent is 0
+                continue
+            total = None
+            locals_ = node._node_locals() if create_graph else node._da
+            for parent, local, tangent in zip(a, locals_, reached):
+                if tangent is not None:
+                    contribution = _tangent_from(node, parent, local, tangent, check)
+                    total = contribution if total is None else total + contribution
+            tangents[node] = total
+            continue
+        # One or two operands, written out as in _propagate: a loop here costs about twice as
+        # much (a 60,000-op chain: 150 ms a sweep against 70 ms).
+        b = node._b
+        ta = None if a.__class__ is raw else get(a)
+        tb = None if b.__class__ is raw else get(b)
+        if ta is None and tb is None:  # nothing flows in: the tangent is 0
+            continue
+        if create_graph:
+            locals_ = node._node_locals()
+            da, db = locals_[0], locals_[-1]
+        else:
+            da, db = node._da, node._db
+        total = None
+        if ta is not None:
+            total = node._jvp(da, ta)
+            if check and not node._finite(total):
+                raise _anomaly(node, a, total, "tangent flowing from")
+        if tb is not None:
+            contribution = node._jvp(db, tb)
+            if check and not node._finite(contribution):
+                raise _anomaly(node, b, contribution, "tangent flowing from")
+            total = contribution if total is None else total + contribution
+        tangents[node] = total
+    return tangents
+
+
+def _tangent_from(node: Node, parent: Node, local: Any, tangent: Any, check: bool) -> Any:
+    """The part of a primitive node's tangent that flows from one operand: its local
+    derivative applied to the operand's tangent (checked under detect_anomaly). The one- and
+    two-operand path above writes this out: a call per edge costs that loop 15%."""
+    contribution = node._jvp(local, tangent)
+    if check and not node._finite(contribution):
+        raise _anomaly(node, parent, contribution, "tangent flowing from")
+    return contribution
+
+
+def _anomaly(
+    node: Node, parent: Any, contribution: Any, flow: str = "gradient flowing to"
+) -> FloatingPointError:
     inputs = ", ".join(repr(p.data) for p in node.parents)
     label = getattr(parent, "label", "")
     which = f"its input {label!r}" if label else "an input"
     return FloatingPointError(
-        f"{node.op}: gradient flowing to {which} is {contribution!r} (not finite), "
+        f"{node.op}: {flow} {which} is {contribution!r} (not finite), "
         f"at {node.op}({inputs}) = {node.data!r}"
     )
 

@@ -478,6 +478,13 @@ class Tensor(Node):
     def _zeros(self) -> np.ndarray:
         return np.zeros(self.data.shape)
 
+    def _jvp(self, local: Any, tangent: Any) -> Any:
+        # A linear map applies its Jacobian forwards; an elementwise local is the Jacobian's
+        # diagonal, toward an operand of this node's shape (a broadcast one has a SumTo).
+        if isinstance(local, LinearMap):
+            return local.jvp(tangent, self.data.shape)
+        return tangent * local
+
 
 Tensor._kind = Tensor
 

@@ -98,6 +98,18 @@ def sum_axes(shape: tuple, target: tuple) -> tuple:
     return axes
 
 
+def _broadcast(t: Any, shape: tuple) -> Any:
+    """t broadcast to ``shape`` (a read-only view for arrays: tangents are never written)."""
+    if t.shape == shape:
+        return t
+    return t.broadcast_to(shape) if isinstance(t, Node) else np.broadcast_to(t, shape)
+
+
+def _reduced_axes(shape: tuple, kept: tuple) -> tuple:
+    """The axes a reduction from ``shape`` to ``kept`` (its keepdims shape) summed over."""
+    return tuple(i for i, (n, k) in enumerate(zip(shape, kept)) if n != k)
+
+
 def _sum_to(g: Any, shape: tuple) -> Any:
     if g.shape == shape:
         return g
@@ -129,6 +141,12 @@ class LinearMap:
     ``__array_ufunc__ = None`` makes ``ndarray * local`` defer to ``__rmul__``; Tensor's
     operators return ``NotImplemented`` for a LinearMap, so the same object serves a Tensor
     upstream (``create_graph``), where it builds its result from Tensor ops.
+
+    ``jvp(tangent, shape)`` applies the same Jacobian forwards (forward mode, ``autograd.jvp``):
+    the tangent of the operand (operand-shaped) to the tangent it gives the node, of the
+    node's ``shape``, which the reverse direction never needs (its upstream gradient has it).
+    It is the adjoint of ``__rmul__``: ``sum(jvp(t) * g) == sum(t * (g * map))``. It too
+    works on arrays and on Tensors (forward mode nested in ``grad``).
     """
 
     __slots__ = ()
@@ -136,6 +154,9 @@ class LinearMap:
 
     def __rmul__(self, g: Any) -> Any:  # pragma: no cover - every map defines it
         raise NotImplementedError
+
+    def jvp(self, tangent: Any, shape: tuple) -> Any:  # pragma: no cover - every map has one
+        raise NotImplementedError(f"{type(self).__name__} has no forward-mode rule (jvp)")
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{s}={_brief(getattr(self, s))}" for s in self.__slots__)
@@ -158,6 +179,9 @@ class Identity(LinearMap):
     def __rmul__(self, g: Any) -> Any:
         return g if isinstance(g, Node) else g.copy()
 
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        return tangent  # tangents are never written into: no copy
+
 
 IDENTITY = Identity()
 
@@ -171,6 +195,9 @@ class PassThrough(LinearMap):
 
     def __rmul__(self, g: Any) -> Any:
         return g
+
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        return tangent
 
 
 PASS = PassThrough()
@@ -195,6 +222,12 @@ class SumTo(LinearMap):
             return _sum(g, self.axes, False)
         return _sum(g, self.axes, True).reshape(self.shape)
 
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        # Forwards: multiply, then broadcast to the node's shape (the operand was broadcast).
+        if self.local is not None:
+            tangent = tangent * self.local
+        return _broadcast(tangent, shape)
+
 
 class NoGradient(LinearMap):
     """The local gradient toward a constant operand (a number or array an op lifted): no
@@ -208,6 +241,10 @@ class NoGradient(LinearMap):
 
     def __rmul__(self, g: Any) -> None:
         return None
+
+    def jvp(self, tangent: Any, shape: tuple) -> None:
+        # Forward mode seeds only the arguments' leaves, so a constant never has a tangent.
+        raise RuntimeError("forward mode: a constant operand was given a tangent")
 
 
 NO_GRADIENT = NoGradient()
@@ -266,6 +303,15 @@ class Expand(LinearMap):
         out[...] = g
         return out
 
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        # Forwards: the sum (the mean) of the tangent over the reduced axes.
+        axes = _reduced_axes(self.shape, self.kept)
+        if axes:
+            tangent = _sum(tangent, axes, True)
+        if self.scale is not None:
+            tangent = tangent * self.scale
+        return tangent.reshape(shape)
+
 
 class SpreadMax(LinearMap):
     """d max / d x: the gradient goes to the maxima, split equally between ties."""
@@ -279,6 +325,12 @@ class SpreadMax(LinearMap):
     def __rmul__(self, g: Any) -> Any:
         return g.reshape(self.kept) * self.weights
 
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        # Forwards: the tangent at the maxima (averaged over ties), summed over the axes.
+        tangent = tangent * self.weights
+        axes = _reduced_axes(self.weights.shape, self.kept)
+        return (_sum(tangent, axes, True) if axes else tangent).reshape(shape)
+
 
 class Reshape(LinearMap):
     """d reshape / d x: the gradient reshaped back."""
@@ -291,6 +343,9 @@ class Reshape(LinearMap):
     def __rmul__(self, g: Any) -> Any:
         return g.reshape(self.shape)
 
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        return tangent.reshape(shape)  # self.shape is the operand's: forwards, the node's
+
 
 class Transpose(LinearMap):
     """d transpose / d x: the gradient transposed by the inverse permutation."""
@@ -302,6 +357,13 @@ class Transpose(LinearMap):
 
     def __rmul__(self, g: Any) -> Any:
         return g.transpose(self.axes)
+
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        # self.axes is the inverse of the op's permutation: forwards, the op's own.
+        forward = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            forward[a] = i
+        return tangent.transpose(tuple(forward))
 
 
 class Scatter(LinearMap):
@@ -320,6 +382,9 @@ class Scatter(LinearMap):
             return g.scatter_add(self.shape, self.index)
         return scatter_add(g, self.shape, self.index, self.basic)
 
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        return tangent[self.index]  # forwards, indexing is itself
+
 
 class Gather(LinearMap):
     """d scatter_add / d g: the gradient read back at ``index``."""
@@ -331,6 +396,12 @@ class Gather(LinearMap):
 
     def __rmul__(self, g: Any) -> Any:
         return g[self.index]
+
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        # Forwards, scatter_add is itself (np.add.at: right for basic indices too).
+        if isinstance(tangent, Node):
+            return tangent.scatter_add(shape, self.index)
+        return scatter_add(tangent, shape, self.index, False)
 
 
 class MatmulGrad(LinearMap):
@@ -367,6 +438,11 @@ class MatmulGrad(LinearMap):
             promoted = self.shape if len(self.shape) > 1 else self.shape + (1,)
         return _sum_to(grad, promoted).reshape(self.shape)
 
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        # Forwards the product is linear in each operand: t_a @ b, or a @ t_b (numpy's
+        # matmul promotes 1-D operands and broadcasts batch axes just as it did forwards).
+        return tangent @ self.other if self.left else self.other @ tangent
+
 
 class LogSoftmaxGrad(LinearMap):
     """d log_softmax / d x: ``g - softmax * sum(g)`` along the axis."""
@@ -379,6 +455,10 @@ class LogSoftmaxGrad(LinearMap):
 
     def __rmul__(self, g: Any) -> Any:
         return g - _exp(self.out) * _sum(g, self.axis, True)
+
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        # The Jacobian is I - 1 softmax^T along the axis: forwards t - sum(softmax * t).
+        return tangent - _sum(_exp(self.out) * tangent, self.axis, True)
 
 
 class SoftmaxGrad(LinearMap):
@@ -393,6 +473,9 @@ class SoftmaxGrad(LinearMap):
     def __rmul__(self, g: Any) -> Any:
         s = self.out
         return s * (g - _sum(g * s, self.axis, True))
+
+    def jvp(self, tangent: Any, shape: tuple) -> Any:
+        return self.__rmul__(tangent)  # diag(s) - s s^T is symmetric: the same product
 
 
 def scatter_add(g: np.ndarray, shape: tuple, index: tuple, basic: bool) -> np.ndarray:

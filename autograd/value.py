@@ -215,6 +215,10 @@ class Value(Node):
         return 0.0
 
     @staticmethod
+    def _jvp(local: Any, tangent: Any) -> Any:
+        return local * tangent  # a scalar's Jacobian is its local derivative
+
+    @staticmethod
     def _owned(g: Any) -> Any:
         return g  # a float is immutable: nothing to copy
 
