@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -145,14 +145,13 @@ class Node:
         seed = self._seed(grad)
         if create_graph:
             with enable_grad():
-                pending = _propagate(self, self._constant(seed), create_graph=True)
-                for node, g in pending.items():
+                for node, g in _propagate(self, self._constant(seed), create_graph=True).items():
                     if g is not None:
                         old = node.grad
                         node.grad = g if node._grad_is_unset(old) else old + g
             return
         with _collector_paused():
-            self._add_grads(_propagate(self, seed))
+            _reverse_pass(self, seed, False, self._add_grads)
 
     def backward_steps(self, grad: Any = 1.0) -> Iterator[Step]:
         """The reverse pass of ``backward()``, one ``Step`` per node, in the order it visits.
@@ -198,34 +197,53 @@ class Node:
 
 
 _FINISH = object()  # on _order's stack: the node below it has all its parents finished
+_pass_lock = threading.RLock()  # one traversal at a time holds the nodes' _g slots
+_marks_open: list[None] = []  # traversals open in the thread holding the lock
 
 
-def _order(root: Node, constants: bool = False, limit: int | None = None) -> list[Node]:
-    """Every node reachable from ``root``, each after all of its parents; ``root`` last.
+@contextmanager
+def _marking() -> Iterator[tuple[object, list | None]]:
+    """Lend a traversal the nodes' ``_g`` slot, its pass-local scratch: a fresh token marks
+    the nodes it has met (and, in a reverse pass, ``_g`` then holds each node's gradient so
+    far). Traversals in other threads wait for the lock; one opened inside another in the
+    same thread (a primitive's derivative that itself calls ``grad``) saves every slot it
+    marks and gives it back at the end, so the outer pass never sees it."""
+    with _pass_lock:
+        saved: list | None = [] if _marks_open else None
+        _marks_open.append(None)
+        try:
+            yield object(), saved
+        finally:
+            _marks_open.pop()
+            if saved:
+                for node, old in reversed(saved):
+                    node._g = old
 
-    A depth-first search with an explicit stack. Expanding a node pushes it back under a
-    ``_FINISH`` marker, then its parents, the first operand on top (so its side comes first
-    in the order); when the marker comes off the stack every parent is finished, so the
-    node is. (A node still being expanded cannot be met again as a parent: that would be a
-    cycle.) Raw constants are skipped, or made nodes when ``constants`` (the graph as
-    ``.parents`` shows it). More than ``limit`` nodes raises ``ValueError``, early.
-    """
+
+def _marked_order(
+    root: Node, token: object, constants: bool, limit: int | None, saved: list | None
+) -> list[Node]:
+    """``_order``'s search, marking each node it expands with ``token`` (in ``_g``)."""
     raw = root._raw
     order: list[Node] = []
-    expanded: set[Node] = set()
     stack: list[Any] = [root]
-    push, pop, finish, expand = stack.append, stack.pop, order.append, expanded.add
+    push, pop, finish = stack.append, stack.pop, order.append
     limited = limit is not None
+    count = 0
     while stack:
         node = pop()
         if node is _FINISH:
             finish(pop())
             continue
-        if node in expanded:
+        if node._g is token:
             continue
-        expand(node)
-        if limited and len(expanded) > limit:
-            _too_many(root, limit)
+        if saved is not None:
+            saved.append((node, node._g))
+        node._g = token
+        if limited:
+            count += 1
+            if count > limit:
+                _too_many(root, limit)
         a = node._a
         if a is None:  # a leaf is finished as soon as it is seen
             finish(node)
@@ -237,15 +255,30 @@ def _order(root: Node, constants: bool = False, limit: int | None = None) -> lis
         push(_FINISH)
         if a.__class__ is tuple:
             for p in reversed(a):
-                if p.__class__ is not raw and p not in expanded:
+                if p.__class__ is not raw and p._g is not token:
                     push(p)
             continue
         b = node._b
-        if b.__class__ is not raw and b not in expanded:
+        if b.__class__ is not raw and b._g is not token:
             push(b)
-        if a.__class__ is not raw and a not in expanded:
+        if a.__class__ is not raw and a._g is not token:
             push(a)
     return order
+
+
+def _order(root: Node, constants: bool = False, limit: int | None = None) -> list[Node]:
+    """Every node reachable from ``root``, each after all of its parents; ``root`` last.
+
+    A depth-first search with an explicit stack. Expanding a node pushes it back under a
+    ``_FINISH`` marker, then its parents, the first operand on top (so its side comes first
+    in the order); when the marker comes off the stack every parent is finished, so the
+    node is. (A node still being expanded cannot be met again as a parent: that would be a
+    cycle.) A node is marked as expanded in its own slot, not in a set (``_marking``). Raw
+    constants are skipped, or made nodes when ``constants`` (the graph as ``.parents``
+    shows it). More than ``limit`` nodes raises ``ValueError``, early.
+    """
+    with _marking() as (token, saved):
+        return _marked_order(root, token, constants, limit, saved)
 
 
 def _too_many(root: Node, limit: int, cap: int = 100_000) -> None:
@@ -299,26 +332,44 @@ def topological_order(root: Node, max_nodes: int | None = None) -> list[Node]:
     return _order(root, constants=True, limit=max_nodes)
 
 
-def _propagate(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, Any]:
-    """The reverse pass: d root / d node for every node reachable from root, as a dict.
+def _reverse_pass(
+    root: Node, seed: Any, create_graph: bool, consume: Callable[[list, object], Any]
+) -> Any:
+    """The reverse pass: d root / d node for every node reachable from root.
 
-    It writes no ``.grad`` (``backward`` adds the results to them; the functional API reads
-    the ones it wants). With ``create_graph`` the local gradients are recomputed as nodes
-    (the rows' derivatives applied to the parents), so the results carry graphs; the caller
+    Each node's gradient so far lives in its ``_g`` slot while the pass runs (a dict of
+    them cost twice as much); ``consume(order, token)`` then reads them (a ``_g`` still the
+    token got no contribution) and must set each back to None: ``backward`` adds them to
+    the ``.grad`` (``_add_grads``), the functional API takes the ones it wants
+    (``_propagate``). With ``create_graph`` the local gradients are recomputed as nodes (the
+    rows' derivatives applied to the parents), so the gradients carry graphs; the caller
     enables recording. The two operands of a node are written out rather than looped over:
     this is the engine's hottest loop, and a loop over pairs costs half again as much.
     """
+    # (A gradient of None is the one toward a Tensor constant: it takes no contribution.)
+    with _marking() as (token, saved):
+        order = _marked_order(root, token, False, None, saved)
+        try:
+            _accumulate(order, token, seed, create_graph)
+            return consume(order, token)
+        except BaseException:
+            for node in order:  # no pass's gradients stay behind
+                node._g = None
+            raise
+
+
+def _accumulate(order: list[Node], token: object, seed: Any, create_graph: bool) -> None:
+    root = order[-1]
     raw = root._raw
     check = _modes.anomaly
-    pending = {root: seed}
-    get = pending.get
+    root._g = seed
     node = root
     try:
-        for node in reversed(_order(root)):
+        for node in reversed(order):
             a = node._a
             if a is None:
                 continue
-            upstream = pending[node]
+            upstream = node._g
             if create_graph:
                 locals_ = node._node_locals()
                 da, db = locals_[0], locals_[-1]
@@ -332,22 +383,24 @@ def _propagate(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, 
                         contribution = upstream * local
                         if check and not node._finite(contribution):
                             raise _anomaly(node, parent, contribution)
-                        old = get(parent)
-                        pending[parent] = contribution if old is None else old + contribution
+                        old = parent._g
+                        parent._g = (
+                            contribution if old is token or old is None else old + contribution
+                        )
                 continue
             if a.__class__ is not raw:
                 contribution = upstream * da
                 if check and not node._finite(contribution):
                     raise _anomaly(node, a, contribution)
-                old = get(a)
-                pending[a] = contribution if old is None else old + contribution
+                old = a._g
+                a._g = contribution if old is token or old is None else old + contribution
             b = node._b
             if b.__class__ is not raw:
                 contribution = upstream * db
                 if check and not node._finite(contribution):
                     raise _anomaly(node, b, contribution)
-                old = get(b)
-                pending[b] = contribution if old is None else old + contribution
+                old = b._g
+                b._g = contribution if old is token or old is None else old + contribution
     except FloatingPointError as error:
         if not create_graph or str(error).startswith(f"{node.op}:"):
             raise
@@ -357,7 +410,23 @@ def _propagate(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, 
         raise FloatingPointError(
             f"{node.op}: gradient is not finite while differentiating {node.op}({inputs}) ({error})"
         ) from None
-    return pending
+
+
+def _totals(order: list[Node], token: object) -> dict[Node, Any]:
+    """A pass's gradients as a dict (the nodes that got one), the slots set back to None."""
+    out = {}
+    for node in order:
+        g = node._g
+        node._g = None
+        if g is not token:
+            out[node] = g
+    return out
+
+
+def _propagate(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, Any]:
+    """The reverse pass's gradients as a dict, writing no ``.grad``: what the functional API
+    (``grad``, ``hessian``, ``jacobian``) builds on."""
+    return _reverse_pass(root, seed, create_graph, _totals)
 
 
 def _forward_sweep(order: list[Node], tangents: dict, create_graph: bool = False) -> dict:
@@ -532,6 +601,7 @@ def record(
     node.grad = kind._cleared_grad
     node.label = ""
     node.scope = modes.scope
+    node._g = None
     if not modes.grad_enabled:
         node._op = LEAF
         node._a = None

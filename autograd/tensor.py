@@ -123,7 +123,7 @@ class Tensor(Node):
     (4.25, [-9.0, -13.0])
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db", "_args")
+    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db", "_args", "_g")
 
     _raw = _ndarray  # an array operand is kept as the array until someone reads .parents
     _NO_OPERAND = np.empty(0)  # a one-operand node's _b (an instance of _raw: never a parent)
@@ -140,6 +140,7 @@ class Tensor(Node):
         self._op = LEAF
         self._a = None
         self._args = ()
+        self._g = None
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=20)
@@ -398,6 +399,7 @@ class Tensor(Node):
         node._op = CONSTANT
         node._a = None
         node._args = ()
+        node._g = None
         return node
 
     @staticmethod
@@ -447,9 +449,11 @@ class Tensor(Node):
         return bool(np.isfinite(g.data if isinstance(g, Node) else g).all())
 
     @staticmethod
-    def _add_grads(pending: dict) -> None:
-        for node, g in pending.items():
-            if g is None:  # toward a constant
+    def _add_grads(order: list, token: object) -> None:
+        for node in order:  # a reverse pass's gradients, in its nodes' _g (engine._reverse_pass)
+            g = node._g
+            node._g = None
+            if g is token or g is None:  # none reached it, or it is a constant
                 continue
             old = node.grad
             if node._a is not None:  # computed nodes: a fresh array (they may share one)

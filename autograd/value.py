@@ -56,7 +56,7 @@ class Value(Node):
     (4.3891, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db")
+    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db", "_g")
 
     _raw = float  # a number operand is kept as a float until someone reads .parents
     _NO_OPERAND = math.nan  # a one-operand node's _b (an instance of _raw: never a parent)
@@ -72,6 +72,7 @@ class Value(Node):
         self.scope = _modes.scope
         self._op = LEAF
         self._a = None
+        self._g = None
 
     def __repr__(self) -> str:
         extra = f", label={self.label!r}" if self.label else ""
@@ -182,6 +183,7 @@ class Value(Node):
         node.scope = _modes.scope
         node._op = CONSTANT
         node._a = None
+        node._g = None
         return node
 
     @staticmethod
@@ -200,9 +202,12 @@ class Value(Node):
         return math.isfinite(g if g.__class__ is float else g.data)
 
     @staticmethod
-    def _add_grads(pending: dict) -> None:
-        for node, g in pending.items():
-            node.grad = node.grad + g
+    def _add_grads(order: list, token: object) -> None:
+        for node in order:  # a reverse pass's gradients, in its nodes' _g (engine._reverse_pass)
+            g = node._g
+            node._g = None
+            if g is not token:
+                node.grad = node.grad + g
 
     def _grad_before_pass(self) -> Any:
         return self.grad
@@ -261,6 +266,7 @@ def method(self, other):
     node._b = other
     node._da = da
     node._db = db
+    node._g = None
     return node
 """
 
@@ -293,6 +299,7 @@ def method(self, other):
     node._b = self
     node._da = da
     node._db = db
+    node._g = None
     return node
 """
 
@@ -320,6 +327,7 @@ def method(self):
     node._b = NO_OPERAND
     node._da = dx
     node._db = 0.0
+    node._g = None
     return node
 """
 

@@ -273,19 +273,30 @@ def run_task(engine: str, task: dict) -> dict:
     raise ValueError(f"unknown task {name!r}")
 
 
-def run_micrograd(task: dict) -> dict:
-    """Run ``task`` on micrograd in a fresh subprocess of its venv."""
-    from _micrograd_env import micrograd_python
+def run_worker(engine: str, task: dict) -> dict:
+    """Run ``task`` in a fresh subprocess: micrograd in its venv, tracegrad in this Python.
+    A fresh process is how users run a training script: the collector then walks only the
+    script's own objects, not this harness's (numpy, scikit-learn, the results so far)."""
+    if engine == "micrograd":
+        from _micrograd_env import micrograd_python
 
+        python = micrograd_python()
+    else:
+        python = sys.executable
     done = subprocess.run(
-        [micrograd_python(), str(Path(__file__).resolve()), "--worker", "micrograd"],
+        [python, str(Path(__file__).resolve()), "--worker", engine],
         input=json.dumps(task),
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"micrograd worker failed on {task['name']}:\n{done.stderr}")
+        raise RuntimeError(f"{engine} worker failed on {task['name']}:\n{done.stderr}")
     return json.loads(done.stdout)
+
+
+def run_micrograd(task: dict) -> dict:
+    """Run ``task`` on micrograd in a fresh subprocess of its venv."""
+    return run_worker("micrograd", task)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -350,8 +361,8 @@ def measure(quick: bool = False, rounds: int = 3) -> dict:
     timed = {  # key: (run, the figure to minimise)
         "mg_moons_on": (lambda: mg({**moons, "gc": True}), "seconds"),
         "mg_moons_off": (lambda: mg({**moons, "gc": False}), "seconds"),
-        "tg_moons_on": (lambda: tg({**moons, "gc": True}), "seconds"),
-        "tg_moons_off": (lambda: tg({**moons, "gc": False}), "seconds"),
+        "tg_moons_on": (lambda: run_worker("tracegrad", {**moons, "gc": True}), "seconds"),
+        "tg_moons_off": (lambda: run_worker("tracegrad", {**moons, "gc": False}), "seconds"),
         "mg_chain_400": (lambda: mg({"name": "chain", "n": 400, **small}), "per_node"),
         "tg_chain_400": (lambda: tg({"name": "chain", "n": 400, **small}), "per_node"),
         "bare_chain_400": (lambda: time_chain(bare_chain_grads, 400, **small), "per_node"),

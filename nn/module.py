@@ -164,7 +164,7 @@ class Module:
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (0.0 for Values, None for Tensors, as PyTorch)."""
         for p in self.parameters():
-            p.grad = 0.0 if isinstance(p.data, float) else None
+            p.grad = None if isinstance(p.data, np.ndarray) else 0.0
 
     def num_parameters(self) -> int:
         """Number of trainable scalars."""

@@ -43,7 +43,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Reset the gradients (0.0 for Values, None for Tensors, as PyTorch's set_to_none)."""
         for p in self.params:
-            p.grad = 0.0 if isinstance(p.data, float) else None
+            p.grad = None if isinstance(p.data, np.ndarray) else 0.0
 
     def step(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -649,3 +649,65 @@ def test_a_constant_made_a_node_after_a_pass_has_the_gradient_the_pass_gave(expr
     late.backward()  # constants become nodes after it, below
     got, want = _all_grads(late), _all_grads(early)
     assert all(_same_bits(g, w) for g, w in zip(got, want)), (got, want)
+
+
+# --- the pass's scratch slot: nested passes, threads, errors -------------------------------------
+
+
+def test_a_pass_inside_a_pass_leaves_the_outer_one_right():
+    # A primitive whose derivative, under create_graph, runs grad() over a graph holding a
+    # node of the graph being differentiated, and walks that graph too: the outer pass is
+    # unharmed (the inner ones give back the slots they borrowed).
+    from autograd import grad, primitive, topological_order
+
+    shared = Value(1.5, "shared")
+    outer_root: list = []
+
+    def slope(x, out):
+        if outer_root:  # under create_graph: x is a Value of the outer graph
+            topological_order(outer_root[0])
+            one = grad(lambda s: s * shared)(2.0)  # d(s * shared)/ds = shared: a pass over it
+            return 2.0 * x * (one / shared)  # still 2x, the long way
+        return 2.0 * x
+
+    square = primitive("square", lambda x: x * x, slope)
+    x = Value(3.0)
+    y = square(x * shared) + shared * 4.0
+    outer_root.append(y)
+    y.backward(create_graph=True)
+    assert x.grad.data == pytest.approx(2 * (3.0 * 1.5) * 1.5, rel=1e-15)
+    assert shared.grad.data == pytest.approx(2 * (3.0 * 1.5) * 3.0 + 4.0, rel=1e-15)
+
+
+def test_concurrent_passes_over_one_graph_each_add_their_share():
+    import threading
+
+    x = Value(0.3)
+    y = x
+    for _ in range(2000):
+        y = (y * 1.0001).tanh() + x
+    want = None
+    y.backward()
+    want = x.grad
+    x.grad = 0.0
+    threads = [threading.Thread(target=y.backward) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert x.grad == pytest.approx(4 * want, rel=1e-12)
+
+
+def test_an_error_in_a_pass_leaves_no_scratch_and_the_next_pass_is_right():
+    from autograd import topological_order
+
+    x = Value(0.0)
+    y = x.sqrt() * 2.0  # d/dx sqrt at 0 is inf: detect_anomaly stops the pass
+    nodes = topological_order(y)
+    with detect_anomaly(), pytest.raises(FloatingPointError):
+        y.backward()
+    assert all(n._g is None for n in nodes)  # no gradient of the failed pass stays behind
+    x2 = Value(4.0)
+    z = x2.sqrt() * 2.0
+    z.backward()
+    assert x2.grad == 0.5
