@@ -517,8 +517,8 @@ def report(res: dict, command: str) -> str:
         row("plain floats, hand-written backward (the floor)", "on", floor),
         "",
         f"Tracing the loss ({traced_runs[0]['lines']:,} lines of generated code): trace "
-        f"{trace_s:.2f} s, code generation {codegen_s:.2f} s (together {trace_s + codegen_s:.2f} s), Python's "
-        f"compile {compile_s:.2f} s.",
+        f"{trace_s:.2f} s, code generation {codegen_s:.2f} s (together "
+        f"{trace_s + codegen_s:.2f} s), Python's compile {compile_s:.2f} s.",
         "",
         "| run (own initial weights) | final accuracy | first 100% | final loss |",
         "|---|---:|---:|---:|",
