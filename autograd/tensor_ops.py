@@ -155,6 +155,14 @@ class LinearMap:
     def __rmul__(self, g: Any) -> Any:  # pragma: no cover - every map defines it
         raise NotImplementedError
 
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        """``g * self`` written as numpy code for a traced program (``autograd.trace``):
+        ``g``, ``operands`` and ``out`` are the names of the upstream gradient, the op's
+        operands and its result at replay time, ``params`` its parameters as code. It uses
+        only ``np``, ``scatter_add`` and what it is given. None: the program applies the map
+        itself (made again at every replay)."""
+        return None
+
     def jvp(self, tangent: Any, shape: tuple) -> Any:  # pragma: no cover - every map has one
         raise NotImplementedError(f"{type(self).__name__} has no forward-mode rule (jvp)")
 
@@ -221,6 +229,13 @@ class SumTo(LinearMap):
         if self.leading:
             return _sum(g, self.axes, False)
         return _sum(g, self.axes, True).reshape(self.shape)
+
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        if self.local is not None:  # a local the program would compute first
+            return None
+        if self.leading:
+            return f"np.add.reduce({g}, {self.axes!r})"
+        return f"np.add.reduce({g}, {self.axes!r}, None, None, True).reshape({self.shape!r})"
 
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         # Forwards: multiply, then broadcast to the node's shape (the operand was broadcast).
@@ -303,6 +318,10 @@ class Expand(LinearMap):
         out[...] = g
         return out
 
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        scale = "" if self.scale is None else f" * {self.scale!r}"
+        return f"np.broadcast_to(np.reshape({g}, {self.kept!r}){scale}, {self.shape!r})"
+
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         # Forwards: the sum (the mean) of the tangent over the reduced axes.
         axes = _reduced_axes(self.shape, self.kept)
@@ -343,6 +362,9 @@ class Reshape(LinearMap):
     def __rmul__(self, g: Any) -> Any:
         return g.reshape(self.shape)
 
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        return f"np.reshape({g}, {self.shape!r})"
+
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         return tangent.reshape(shape)  # self.shape is the operand's: forwards, the node's
 
@@ -357,6 +379,9 @@ class Transpose(LinearMap):
 
     def __rmul__(self, g: Any) -> Any:
         return g.transpose(self.axes)
+
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        return f"np.transpose({g}, {self.axes!r})"
 
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         # self.axes is the inverse of the op's permutation: forwards, the op's own.
@@ -381,6 +406,10 @@ class Scatter(LinearMap):
         if isinstance(g, Node):
             return g.scatter_add(self.shape, self.index)
         return scatter_add(g, self.shape, self.index, self.basic)
+
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        index, basic = params  # the index as the program names it (an input, a constant)
+        return f"scatter_add({g}, {self.shape!r}, {index}, {basic})"
 
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         return tangent[self.index]  # forwards, indexing is itself
@@ -438,6 +467,12 @@ class MatmulGrad(LinearMap):
             promoted = self.shape if len(self.shape) > 1 else self.shape + (1,)
         return _sum_to(grad, promoted).reshape(self.shape)
 
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        if self.g_shape is not None:  # 1-D operands or batch axes: the map itself
+            return None
+        a, b = operands
+        return f"{g} @ {b}.T" if self.left else f"{a}.T @ {g}"
+
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         # Forwards the product is linear in each operand: t_a @ b, or a @ t_b (numpy's
         # matmul promotes 1-D operands and broadcasts batch axes just as it did forwards).
@@ -456,6 +491,9 @@ class LogSoftmaxGrad(LinearMap):
     def __rmul__(self, g: Any) -> Any:
         return g - _exp(self.out) * _sum(g, self.axis, True)
 
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        return f"{g} - np.exp({out}) * np.add.reduce({g}, {self.axis!r}, None, None, True)"
+
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         # The Jacobian is I - 1 softmax^T along the axis: forwards t - sum(softmax * t).
         return tangent - _sum(_exp(self.out) * tangent, self.axis, True)
@@ -473,6 +511,9 @@ class SoftmaxGrad(LinearMap):
     def __rmul__(self, g: Any) -> Any:
         s = self.out
         return s * (g - _sum(g * s, self.axis, True))
+
+    def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
+        return f"{out} * ({g} - np.add.reduce({g} * {out}, {self.axis!r}, None, None, True))"
 
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         return self.__rmul__(tangent)  # diag(s) - s s^T is symmetric: the same product

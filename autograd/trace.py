@@ -766,6 +766,21 @@ class _Generator:
             )
         return TENSOR_OPS[op.name]
 
+    def map_code(self, step: _Step, k: int, upstream: str) -> str | None:
+        """On Tensors, ``upstream * local`` as numpy code when the traced local is a linear
+        map that writes itself out (``g @ W.T``, ``np.broadcast_to(...)``, see
+        ``LinearMap.code``); None to apply the local as the engine does."""
+        if self.backend != "tensor":
+            return None
+        code = getattr(step.node.local_grads[k], "code", None)
+        if code is None:
+            return None
+        names = [v.name for v in step.operands]
+        text = code(upstream, names, step.out.name, [_param_text(p) for p in step.params])
+        if text is not None:
+            self.namespace.setdefault("scatter_add", T.scatter_add)
+        return text
+
     def local_text(self, step: _Step, k: int) -> str | None:
         """The local derivative d out / d operand k as code; None when it is the identity
         (the upstream gradient passes on) and "-" for minus the identity."""
@@ -897,13 +912,15 @@ class _Generator:
             for k, operand in enumerate(step.operands):
                 if operand.role not in ("input", "captured", "step") or id(operand) not in needs:
                     continue
-                local = self.local_text(step, k)
-                if local is None:
-                    contribution = upstream
-                elif local == "-":
-                    contribution = f"-{upstream}"
-                else:
-                    contribution = _product(upstream, local, self.atom)
+                contribution = self.map_code(step, k, upstream)
+                if contribution is None:
+                    local = self.local_text(step, k)
+                    if local is None:
+                        contribution = upstream
+                    elif local == "-":
+                        contribution = f"-{upstream}"
+                    else:
+                        contribution = _product(upstream, local, self.atom)
                 g = f"g_{operand.name}"
                 if id(operand) not in grads:
                     grads[id(operand)] = g
