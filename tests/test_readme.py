@@ -73,3 +73,23 @@ def test_the_command_line_session_prints_what_the_readme_shows(tmp_path, monkeyp
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             code = cli.main(shlex.split(command)[1:])
         assert (code, out.getvalue()) == (0, shown), command
+
+
+def _block_after(marker: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    return re.search(re.escape(marker) + r"\n```\n(.*?)```", text, re.S)[1]
+
+
+def test_the_traced_neuron_is_what_the_readme_shows():
+    from autograd import trace
+
+    def neuron(x1, x2, w1, w2, b):
+        n = x1 * w1 + x2 * w2 + b
+        n.label = "n"
+        o = n.tanh()
+        o.label = "o"
+        return o
+
+    prog = trace(neuron, 2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
+    assert _block_after("<!-- the neuron's listing -->") == str(prog) + "\n"
+    assert _block_after("<!-- the neuron's source -->") == prog.source
