@@ -23,9 +23,9 @@ lint: setup
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: setup
-	@$(BIN)/python bench/bench_engine.py --rounds 5
+	@$(BIN)/python bench/bench_engine.py --rounds 3
 	@$(BIN)/python bench/bench_moons.py
-	@$(BIN)/python bench/bench_tensor.py --repeats 11
+	@$(BIN)/python bench/bench_tensor.py --repeats 7
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis .ruff_cache *.egg-info bench/.venv-micrograd
