@@ -228,7 +228,7 @@ def _marked_order(
     order: list[Node] = []
     stack: list[Any] = [root]
     push, pop, finish = stack.append, stack.pop, order.append
-    limited = limit is not None
+    special = saved is not None or limit is not None or constants  # one test when none is
     count = 0
     while stack:
         node = pop()
@@ -237,20 +237,20 @@ def _marked_order(
             continue
         if node._g is token:
             continue
-        if saved is not None:
-            saved.append((node, node._g))
+        if special:
+            if saved is not None:
+                saved.append((node, node._g))
+            if limit is not None:
+                count += 1
+                if count > limit:
+                    _too_many(root, limit)
+            if constants and node._a is not None:
+                node.parents  # noqa: B018 - makes its raw constants nodes
         node._g = token
-        if limited:
-            count += 1
-            if count > limit:
-                _too_many(root, limit)
         a = node._a
         if a is None:  # a leaf is finished as soon as it is seen
             finish(node)
             continue
-        if constants:
-            node.parents  # noqa: B018 - makes its raw constants nodes
-            a = node._a
         push(node)
         push(_FINISH)
         if a.__class__ is tuple:
@@ -370,14 +370,8 @@ def _accumulate(order: list[Node], token: object, seed: Any, create_graph: bool)
             if a is None:
                 continue
             upstream = node._g
-            if create_graph:
-                locals_ = node._node_locals()
-                da, db = locals_[0], locals_[-1]
-            elif a.__class__ is tuple:
-                locals_ = node._da
-            else:
-                da, db = node._da, node._db
-            if a.__class__ is tuple:
+            if a.__class__ is tuple:  # a primitive's operands
+                locals_ = node._node_locals() if create_graph else node._da
                 for parent, local in zip(a, locals_):
                     if parent.__class__ is not raw:
                         contribution = upstream * local
@@ -388,6 +382,12 @@ def _accumulate(order: list[Node], token: object, seed: Any, create_graph: bool)
                             contribution if old is token or old is None else old + contribution
                         )
                 continue
+            if create_graph:
+                locals_ = node._node_locals()
+                da, db = locals_[0], locals_[-1]
+            else:
+                da = node._da
+                db = node._db
             if a.__class__ is not raw:
                 contribution = upstream * da
                 if check and not node._finite(contribution):
