@@ -237,13 +237,7 @@ Value._kind = Value
 
 _BINARY = """
 def method(self, other):
-    if other.__class__ is Value:
-        b = other.data
-    elif other.__class__ is float:
-        b = other
-    else:
-        return apply(OP, (self, other), (), Value)
-    a = self.data
+{operands}
     try:
         out = {forward}
         da = {da}
@@ -253,7 +247,7 @@ def method(self, other):
     if entered:
         scope = current().fast
         if scope is None:
-            return record(Value, OP, out, (self, other), (a, b), (), (da, db))
+            return record(Value, OP, out, ({first}, {second}), (a, b), (), (da, db))
     else:
         scope = ()
     node = new(Value)
@@ -262,46 +256,29 @@ def method(self, other):
     node.label = ""
     node.scope = scope
     node._op = OP
-    node._a = self
-    node._b = other
+    node._a = {first}
+    node._b = {second}
     node._da = da
     node._db = db
     node._g = None
     return node
 """
 
-# A float on the left (``2 * x``): x.__rmul__(2.0).
-_REFLECTED = """
-def method(self, other):
+# How the two operands are read: ``x * y`` (self on the left; a Value or a float on the
+# right), and the reflected ``2 * x`` (x.__rmul__(2.0): a float on the left).
+_OPERANDS = """
+    if other.__class__ is Value:
+        b = other.data
+    elif other.__class__ is float:
+        b = other
+    else:
+        return apply(OP, (self, other), (), Value)
+    a = self.data"""
+_REFLECTED_OPERANDS = """
     if other.__class__ is not float:
         return apply(OP, (other, self), (), Value)
     a = other
-    b = self.data
-    try:
-        out = {forward}
-        da = {da}
-        db = {db}
-    except (ArithmeticError, ValueError) as error:
-        raise op_error(OP, Value, (a, b), error) from None
-    if entered:
-        scope = current().fast
-        if scope is None:
-            return record(Value, OP, out, (other, self), (a, b), (), (da, db))
-    else:
-        scope = ()
-    node = new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node.scope = scope
-    node._op = OP
-    node._a = other
-    node._b = self
-    node._da = da
-    node._db = db
-    node._g = None
-    return node
-"""
+    b = self.data"""
 
 _UNARY = """
 def method(self):
@@ -365,9 +342,11 @@ def _install(op: Op) -> None:
         forward, reflected = op.methods
         da, db = op.derivative_code or ("", "")
         code = {"forward": op.forward_code, "da": da, "db": db}
+        straight = {"operands": _OPERANDS, "first": "self", "second": "other"}
+        swapped = {"operands": _REFLECTED_OPERANDS, "first": "other", "second": "self"}
         methods = {
-            forward: _generated(_BINARY, op, **code) if fast else _general(op),
-            reflected: _generated(_REFLECTED, op, **code) if fast else _general(op, True),
+            forward: _generated(_BINARY, op, **code, **straight) if fast else _general(op),
+            reflected: (_generated(_BINARY, op, **code, **swapped) if fast else _general(op, True)),
         }
     elif op.arity == 1:
         method = (

@@ -112,29 +112,6 @@ def train_tracegrad(X, y, params, epochs):
     return [p.data for p in parameters], float(loss.data)
 
 
-def train_tracegrad_nn(X, y, params, epochs):
-    """The same training through nn: MLP(engine="tensor"), nn.losses.cross_entropy, nn.SGD."""
-    import nn
-
-    model = nn.MLP(SIZES[0], list(SIZES[1:]), activation="relu", engine="tensor")
-    model.load_state_dict(
-        {
-            "layers.0.weight": params[0].T,  # nn's state dict is PyTorch's (out, in) layout
-            "layers.0.bias": params[1],
-            "layers.1.weight": params[2].T,
-            "layers.1.bias": params[3],
-        }
-    )
-    optimizer = nn.SGD(model.parameters(), lr=LR)
-    for epoch in epochs:
-        for idx in epoch:
-            loss = nn.losses.cross_entropy(model(X[idx]), y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return [p.data for p in model.parameters()], float(loss.data)
-
-
 def _nn_model(params):
     import nn
 
@@ -148,6 +125,19 @@ def _nn_model(params):
         }
     )
     return nn, model
+
+
+def train_tracegrad_nn(X, y, params, epochs):
+    """The same training through nn: MLP(engine="tensor"), nn.losses.cross_entropy, nn.SGD."""
+    nn, model = _nn_model(params)
+    optimizer = nn.SGD(model.parameters(), lr=LR)
+    for epoch in epochs:
+        for idx in epoch:
+            loss = nn.losses.cross_entropy(model(X[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return [p.data for p in model.parameters()], float(loss.data)
 
 
 def train_tracegrad_fit(X, y, params, epochs, compile=False):
