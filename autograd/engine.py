@@ -34,6 +34,9 @@ from .ops import CONSTANT, LEAF, Op
 
 _new = object.__new__
 _collector_lock = threading.Lock()
+# A pass over fewer nodes than this leaves the collector alone (pausing it costs more than
+# the collections such a pass could trigger).
+_SMALL_GRAPH = 1000
 _collector_pauses = [0, False]  # passes running in any thread; was gc enabled before them
 
 
@@ -150,8 +153,7 @@ class Node:
                         old = node.grad
                         node.grad = g if node._grad_is_unset(old) else old + g
             return
-        with _collector_paused():
-            _reverse_pass(self, seed, False, self._add_grads)
+        _reverse_pass(self, seed, False, self._add_grads)
 
     def backward_steps(self, grad: Any = 1.0) -> Iterator[Step]:
         """The reverse pass of ``backward()``, one ``Step`` per node, in the order it visits.
@@ -201,23 +203,30 @@ _pass_lock = threading.RLock()  # one traversal at a time holds the nodes' _g sl
 _marks_open: list[None] = []  # traversals open in the thread holding the lock
 
 
-@contextmanager
-def _marking() -> Iterator[tuple[object, list | None]]:
+class _Marking:
     """Lend a traversal the nodes' ``_g`` slot, its pass-local scratch: a fresh token marks
     the nodes it has met (and, in a reverse pass, ``_g`` then holds each node's gradient so
     far). Traversals in other threads wait for the lock; one opened inside another in the
     same thread (a primitive's derivative that itself calls ``grad``) saves every slot it
-    marks and gives it back at the end, so the outer pass never sees it."""
-    with _pass_lock:
-        saved: list | None = [] if _marks_open else None
+    marks and gives it back at the end, so the outer pass never sees it. (A class, not a
+    generator: a small graph's pass is a few microseconds, and this is in every one.)"""
+
+    __slots__ = ("token", "saved")
+
+    def __enter__(self) -> _Marking:
+        _pass_lock.acquire()
+        self.saved: list | None = [] if _marks_open else None
+        self.token = object()
         _marks_open.append(None)
-        try:
-            yield object(), saved
-        finally:
-            _marks_open.pop()
-            if saved:
-                for node, old in reversed(saved):
-                    node._g = old
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _marks_open.pop()
+        saved = self.saved
+        if saved:
+            for node, old in reversed(saved):
+                node._g = old
+        _pass_lock.release()
 
 
 def _marked_order(
@@ -273,12 +282,12 @@ def _order(root: Node, constants: bool = False, limit: int | None = None) -> lis
     ``_FINISH`` marker, then its parents, the first operand on top (so its side comes first
     in the order); when the marker comes off the stack every parent is finished, so the
     node is. (A node still being expanded cannot be met again as a parent: that would be a
-    cycle.) A node is marked as expanded in its own slot, not in a set (``_marking``). Raw
+    cycle.) A node is marked as expanded in its own slot, not in a set (``_Marking``). Raw
     constants are skipped, or made nodes when ``constants`` (the graph as ``.parents``
     shows it). More than ``limit`` nodes raises ``ValueError``, early.
     """
-    with _marking() as (token, saved):
-        return _marked_order(root, token, constants, limit, saved)
+    with _Marking() as marks:
+        return _marked_order(root, marks.token, constants, limit, marks.saved)
 
 
 def _too_many(root: Node, limit: int, cap: int = 100_000) -> None:
@@ -347,11 +356,16 @@ def _reverse_pass(
     this is the engine's hottest loop, and a loop over pairs costs half again as much.
     """
     # (A gradient of None is the one toward a Tensor constant: it takes no contribution.)
-    with _marking() as (token, saved):
-        order = _marked_order(root, token, False, None, saved)
+    with _Marking() as marks:
+        token = marks.token
+        order = _marked_order(root, token, False, None, marks.saved)
         try:
-            _accumulate(order, token, seed, create_graph)
-            return consume(order, token)
+            if len(order) < _SMALL_GRAPH:
+                _accumulate(order, token, seed, create_graph)
+                return consume(order, token)
+            with _collector_paused():
+                _accumulate(order, token, seed, create_graph)
+                return consume(order, token)
         except BaseException:
             for node in order:  # no pass's gradients stay behind
                 node._g = None
