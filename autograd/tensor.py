@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 
 from . import tensor_ops as T
-from .engine import Node, apply
-from .modes import _modes
+from .engine import Node, apply, op_error
+from .modes import _modes, entered
 from .ops import CONSTANT, LEAF, Op
 from .tensor_ops import IDENTITY, NO_GRADIENT, PASS, TENSOR_OPS, LinearMap
 
@@ -496,11 +496,61 @@ Tensor._kind = Tensor
 # --- the generated methods ------------------------------------------------------------
 
 
+def _made(op: Op, data: Any, parents: tuple, xs: tuple) -> Tensor:
+    """The result node of an elementwise op in the common case (no mode open): what
+    ``engine.record`` makes, without looking the modes up."""
+    if data.__class__ is not _ndarray or data.dtype is not _float64:
+        data = Tensor._result(data, op)
+    node = _new(Tensor)
+    node.data = data
+    node.grad = None
+    node.label = ""
+    node.scope = ()
+    node._op = op
+    node._store(parents, Tensor._locals(op, xs, data, (), parents), ())
+    node._g = None
+    return node
+
+
 def _binary(op: Op, reflected: bool) -> Any:
+    forward = op.forward
+
     def method(self: Tensor, other: Any) -> Any:
-        if other.__class__ is not Tensor and isinstance(other, LinearMap):
+        cls = other.__class__
+        if cls is Tensor:
+            y = other.data
+        elif cls is _ndarray and other.dtype is _float64:  # a data batch: a raw constant
+            y = other
+        elif isinstance(other, LinearMap):
             return NotImplemented  # upstream * local under create_graph: the map applies
-        return apply(op, (other, self) if reflected else (self, other), (), Tensor)
+        else:
+            return apply(op, (other, self) if reflected else (self, other), (), Tensor)
+        if entered or op.check is not None:  # a mode or scope is open: the general path
+            return apply(op, (other, self) if reflected else (self, other), (), Tensor)
+        xs, parents = (
+            ((y, self.data), (other, self)) if reflected else ((self.data, y), (self, other))
+        )
+        try:
+            data = forward(*xs)
+        except (ValueError, TypeError) as error:  # shapes that do not broadcast or multiply
+            raise op_error(op, Tensor, xs, error) from None
+        return _made(op, data, parents, xs)
+
+    return method
+
+
+def _unary(op: Op) -> Any:
+    forward = op.forward
+
+    def method(self: Tensor) -> Any:
+        if entered:
+            return apply(op, (self,), (), Tensor)
+        x = self.data
+        try:
+            data = forward(x)
+        except (ValueError, TypeError) as error:
+            raise op_error(op, Tensor, (x,), error) from None
+        return _made(op, data, (self,), (x,))
 
     return method
 
@@ -514,8 +564,7 @@ def _install(op: Op) -> None:
         forward, reflected = op.methods
         methods = {forward: _binary(op, False), reflected: _binary(op, True)}
     else:
-        method = lambda self: apply(op, (self,), (), Tensor)  # noqa: E731
-        methods = dict.fromkeys(op.methods, method)
+        methods = dict.fromkeys(op.methods, _unary(op))
     for name, method in methods.items():
         method.__name__ = method.__qualname__ = name
         method.__doc__ = f"The op {op.name!r} (a row of autograd.tensor_ops.TENSOR_OPS)."
