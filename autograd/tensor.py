@@ -349,17 +349,19 @@ class Tensor(Node):
                 for p, x, d in zip(parents, xs, local_grads)
             )
         out_shape = out.shape
-        local_grads = []
-        for p, x, derivative in zip(parents, xs, op.derivatives):
+        derivatives = op.derivatives
+        local_grads = [NO_GRADIENT] * len(parents)
+        for k in range(len(parents)):
+            p = parents[k]
             if p.__class__ is raw or p._op is CONSTANT:
-                local_grads.append(NO_GRADIENT)
                 continue
-            local = derivative(*xs, out, *params)
-            if op.broadcasts and x.shape != out_shape:
-                local = T.fit(local, x.shape, out_shape)
+            local = derivatives[k](*xs, out, *params)
+            shape = xs[k].shape
+            if shape != out_shape and op.broadcasts:
+                local = T.fit(local, shape, out_shape)
             elif local is IDENTITY and p._a is not None:
                 local = PASS
-            local_grads.append(local)
+            local_grads[k] = local
         return tuple(local_grads)
 
     def _store(self, parents: tuple, local_grads: tuple, params: tuple) -> None:

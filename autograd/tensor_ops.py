@@ -289,9 +289,18 @@ def fit(local: Any, shape: tuple, out_shape: tuple) -> Any:
     ``out_shape`` (the local is returned as is when nothing was broadcast)."""
     if shape == out_shape:
         return local
-    if local is IDENTITY:
-        return shared(SumTo, shape, sum_axes(out_shape, shape), None)
+    if local is IDENTITY:  # one map per pair of shapes: a model meets few
+        key = (shape, out_shape)
+        known = _identity_fits.get(key)
+        if known is None:
+            known = shared(SumTo, shape, sum_axes(out_shape, shape), None)
+            if len(_identity_fits) < 4096:
+                _identity_fits[key] = known
+        return known
     return SumTo(shape, sum_axes(out_shape, shape), local)
+
+
+_identity_fits: dict[tuple, LinearMap] = {}
 
 
 class Expand(LinearMap):
