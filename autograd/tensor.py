@@ -450,6 +450,8 @@ class Tensor(Node):
             return True
         return bool(np.isfinite(g.data if isinstance(g, Node) else g).all())
 
+    _adds_inline = False  # leaves accumulate in place, and a constant takes none: below
+
     @staticmethod
     def _add_grads(order: list, token: object) -> None:
         for node in order:  # a reverse pass's gradients, in its nodes' _g (engine._reverse_pass)

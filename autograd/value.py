@@ -201,13 +201,9 @@ class Value(Node):
     def _finite(g: Any) -> bool:
         return math.isfinite(g if g.__class__ is float else g.data)
 
-    @staticmethod
-    def _add_grads(order: list, token: object) -> None:
-        for node in order:  # a reverse pass's gradients, in its nodes' _g (engine._reverse_pass)
-            g = node._g
-            node._g = None
-            if g is not token:
-                node.grad = node.grad + g
+    # backward() adds each gradient to .grad inside the pass, as soon as it is final (a
+    # float is added, never changed in place): no second loop over the nodes.
+    _adds_inline = True
 
     def _grad_before_pass(self) -> Any:
         return self.grad
