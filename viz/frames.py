@@ -7,10 +7,12 @@ moves from frame to frame; only colours and the grads change.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import json
 import math
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -24,6 +26,14 @@ from .graph import HIGHLIGHT, INSTALL_HINT, _edge_mode, build, edge_label, fmt, 
 _RECEIVING = {"color": "#f59e0b", "penwidth": "2"}
 # Nodes whose grad is not final yet (their step has not come) are greyed out.
 _PENDING = {"fontcolor": "#9ca3af"}
+# The chain-rule text under a GIF frame or the player's still: Graphviz draws it too, so it
+# has the fonts (and the ∂ glyph) the pictures have.
+_CAPTION_FONT = {"fontname": "DejaVu Sans Mono,monospace", "fontsize": "13"}
+
+
+def _caption(lines: list[str]) -> str:
+    """Lines of text as one Graphviz label, each line left-justified (``\\l``)."""
+    return "".join(graphviz.escape(line) + "\\l" for line in lines)
 
 
 def _text_width(text: str) -> int:
@@ -200,18 +210,30 @@ def backward_frames(root: Any, **options: Any) -> list[str]:
     return _frames(root, **options)[0]
 
 
+PLAY_HINT = "Run this cell to play the backward pass step by step."
+
+
 class Player:
     """A notebook player over the backward frames: previous / next buttons, a slider and the
     step's chain rule under the picture. ``_repr_html_`` is self-contained HTML with inline
     SVG and JavaScript, so it also plays in a static HTML export of the notebook.
+
+    Where its JavaScript has not run (an untrusted notebook, a code host, a sanitised export)
+    the player shows its first frame as a picture, with a line saying to run the cell: the
+    HTML leads with that still (its script replaces it), and ``_repr_png_`` gives it to front
+    ends that show no HTML, chain rule and hint drawn under the graph.
     """
 
-    def __init__(self, frames: list[str], texts: list[str]) -> None:
+    def __init__(self, frames: list[str], texts: list[str], still: bytes | None = None) -> None:
         self.frames = frames
         self.texts = texts
+        self.still = still  # the first frame as PNG, captioned; None when there is no step
 
     def __len__(self) -> int:
         return len(self.frames)
+
+    def __repr__(self) -> str:
+        return f"<viz.Player: {len(self)} steps of the backward pass. {PLAY_HINT}>"
 
     def save(self, path: str | Path) -> Path:
         """Write the player as one self-contained HTML file: inline SVG and inline
@@ -231,28 +253,49 @@ class Player:
         path.write_text(page, encoding="utf-8")
         return path
 
+    def _repr_png_(self) -> bytes | None:
+        return self.still
+
     def _repr_html_(self) -> str:
         # A fresh DOM id per rendering: two players (or one shown twice) on a page never clash.
         uid = "tracegrad-" + uuid.uuid4().hex[:12]
         n = len(self.frames)
         if n == 0:
             return f'<div id="{uid}">no backward steps to show</div>'
-        frames = "\n".join(
-            f'<div class="tg-frame" style="display:{"block" if k == 0 else "none"}">'
-            f"{svg[svg.index('<svg') :]}"
-            f'<pre style="white-space:pre-wrap">{html.escape(text)}</pre></div>'
-            for k, (svg, text) in enumerate(zip(self.frames, self.texts))
-        )
+        picture = ""
+        if self.still is not None:
+            data = base64.b64encode(self.still).decode("ascii")
+            picture = f'<img alt="step 1 of the backward pass" src="data:image/png;base64,{data}">'
+        # The frames travel as JSON inside a script, which sanitisers drop whole: where the
+        # script cannot run, only the still shows, never a jumble of SVG text. Every "<" is
+        # escaped so that no "</script>" in an SVG ends the script early.
+        steps = json.dumps(
+            [[svg[svg.index("<svg") :], text] for svg, text in zip(self.frames, self.texts)]
+        ).replace("<", "\\u003c")
         return f"""<div id="{uid}">
-<div><button type="button" class="tg-prev">&#9664; prev</button>
-<input type="range" class="tg-slider" min="0" max="{n - 1}" value="0" step="1">
-<button type="button" class="tg-next">next &#9654;</button>
-<span class="tg-count">step 1 / {n}</span></div>
-{frames}
+<div class="tg-still">{picture}<pre style="white-space:pre-wrap">{html.escape(self.texts[0])}</pre>
+<p>{PLAY_HINT}</p></div>
+<script type="application/json" class="tg-steps">{steps}</script>
 <script>
 (function () {{
   var root = document.getElementById("{uid}");
-  var frames = root.querySelectorAll(".tg-frame");
+  var steps = JSON.parse(root.querySelector(".tg-steps").textContent);
+  root.innerHTML = '<div><button type="button" class="tg-prev">&#9664; prev</button> ' +
+    '<input type="range" class="tg-slider" min="0" max="{n - 1}" value="0" step="1"> ' +
+    '<button type="button" class="tg-next">next &#9654;</button> ' +
+    '<span class="tg-count">step 1 / {n}</span></div>';
+  var frames = steps.map(function (step, k) {{
+    var frame = document.createElement("div");
+    frame.className = "tg-frame";
+    frame.style.display = k === 0 ? "block" : "none";
+    frame.innerHTML = step[0];
+    var text = document.createElement("pre");
+    text.style.whiteSpace = "pre-wrap";
+    text.textContent = step[1];
+    frame.appendChild(text);
+    root.appendChild(frame);
+    return frame;
+  }});
   var slider = root.querySelector(".tg-slider");
   var count = root.querySelector(".tg-count");
   function show(k) {{
@@ -271,6 +314,17 @@ class Player:
 </div>"""
 
 
+def _still(source: str, text: str, steps: int) -> bytes:
+    """The first frame as a PNG with its chain rule and the hint to play drawn under the graph
+    (a Graphviz label: no image library needed)."""
+    lines = [f"step 1 / {steps}", *text.splitlines(), "", PLAY_HINT]
+    label = _caption(lines)
+    fonts = " ".join(f'{key}="{value}"' for key, value in _CAPTION_FONT.items())
+    # The layout's bounding box is dropped so that Graphviz makes room for the label.
+    body = re.sub(r'\tbb="[^"]*"\n', "", source.rstrip().removesuffix("}"))
+    return _render_all([f'{body}\tlabel="{label}" labelloc=b labeljust=l {fonts}\n}}\n'], "png")[0]
+
+
 def step_through(root: Any, **options: Any) -> Player:
     """A player over ``backward_frames(root, **options)`` that Jupyter displays inline.
 
@@ -278,13 +332,13 @@ def step_through(root: Any, **options: Any) -> Player:
     >>> x = Value(0.5, label="x"); y = (x * x).tanh()
     >>> step_through(y)   # doctest: +SKIP
     """
-    return Player(*_frames(root, **options))
+    sources, texts = _frame_sources(root, **options)
+    frames = [svg.decode("utf-8") for svg in _render_all(sources, "svg")]
+    still = _still(sources[0], texts[0], len(texts)) if sources else None
+    return Player(frames, texts, still)
 
 
 GIF_HINT = "viz.animate writes GIFs with Pillow, which is not installed: pip install tracegrad[gif]"
-# The chain-rule text under each GIF frame: Graphviz draws it too, so it has the fonts (and
-# the ∂ glyph) the pictures have.
-_CAPTION_FONT = {"fontname": "DejaVu Sans Mono,monospace", "fontsize": "13"}
 
 
 def _captions(texts: list[str]) -> list[bytes]:
@@ -294,8 +348,7 @@ def _captions(texts: list[str]) -> list[bytes]:
         lines = [f"step {k + 1} / {len(texts)}", *text.splitlines()]
         dot = graphviz.Digraph("caption")
         dot.attr(margin="0", pad="0.15")
-        label = "".join(graphviz.escape(line) + "\\l" for line in lines)  # \l: left-justify
-        dot.node("text", label, shape="plaintext", **_CAPTION_FONT)
+        dot.node("text", _caption(lines), shape="plaintext", **_CAPTION_FONT)
         sources.append(dot.source)
     out = pipe("\n".join(sources), "png")
     return _split_pngs(out)

@@ -254,8 +254,25 @@ _CLUSTER_STYLE = {
 }
 
 
+class Graph(graphviz.Digraph):
+    """The ``graphviz.Digraph`` that ``draw`` returns. In Jupyter it shows itself as SVG *and*
+    PNG: a notebook that is not trusted (a fresh clone opened in JupyterLab) will not render
+    SVG, and code hosts and exports keep the PNG, so a committed graph shows everywhere.
+
+    >>> from autograd import Value
+    >>> isinstance(draw(Value(2.0, label="a") * 3), graphviz.Digraph)
+    True
+    """
+
+    def _repr_png_(self) -> bytes:
+        return pipe(self.source, "png")
+
+    def __repr__(self) -> str:
+        return "<viz graph: displays in Jupyter; viz.render(root, path) writes it to a file>"
+
+
 def _digraph(rankdir: str, layout: dict[str, str]) -> graphviz.Digraph:
-    dot = graphviz.Digraph("tracegrad")
+    dot = Graph("tracegrad")
     dot.attr(rankdir=rankdir, **layout)
     dot.attr("node", fontname="Helvetica", fontsize="12")
     dot.attr("edge", fontname="Helvetica", fontsize="11", fontcolor="#1d4ed8")
