@@ -4,7 +4,7 @@
 PYTHON ?= python3
 BIN := .venv/bin
 
-.PHONY: setup setup-runtime demo test lint bench clean
+.PHONY: setup setup-runtime demo test lint bench clean notebooks lab
 
 setup:
 	@PYTHON=$(PYTHON) scripts/setup.sh dev
@@ -18,6 +18,18 @@ demo: setup-runtime
 # Every test: unit and property tests, doctests, and the notebooks (nbmake executes them).
 test: setup
 	@$(BIN)/python -m pytest -q -n 2 --nbmake --doctest-modules tests autograd nn viz tracegrad notebooks
+
+# Rebuild every notebook from its jupytext source (notebooks/NN_name.py), executed, as the
+# committed .ipynb beside it. One: make notebooks NOTEBOOKS=notebooks/03_xor.py
+NOTEBOOKS ?= notebooks/[0-9][0-9]_*.py
+notebooks: setup
+	@$(BIN)/python scripts/run_notebooks.py $(NOTEBOOKS)
+
+# JupyterLab in the .venv, on the notebooks, with the tracegrad kernel.
+lab: setup
+	@$(BIN)/python -c 'import jupyterlab' 2>/dev/null || \
+		$(BIN)/python -m pip install --disable-pip-version-check -q jupyterlab
+	@$(BIN)/jupyter lab --notebook-dir=notebooks
 
 lint: setup
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .

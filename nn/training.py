@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 
 import numpy as np
 
@@ -314,7 +315,8 @@ def fit(
 
     ``batch_size=None`` trains on the whole data set per step. ``shuffle`` reorders the rows
     every epoch with ``numpy.random.default_rng(seed)``. ``verbose``: 0 silent, 1 a tqdm
-    progress bar over epochs with the running loss and metrics, 2 one line per epoch.
+    progress bar over epochs with the running loss and metrics (on stdout, as Keras's), 2 one
+    line per epoch.
     Python's cyclic garbage collector is paused during each step: the graphs have no
     cycles, so it would only slow the step down (see `_collector_paused`).
 
@@ -358,7 +360,9 @@ def fit(
     if verbose == 1:
         from tqdm import tqdm  # the text bar: works in terminals and notebooks alike
 
-        bar = tqdm(total=epochs, desc="fit", unit="epoch")
+        # On stdout, as Keras prints its bar: in a notebook stderr shows on a red, error-like
+        # background, and a saved cell's stream folds into one line of the finished bar.
+        bar = tqdm(total=epochs, desc="fit", unit="epoch", file=sys.stdout)
     _call(callbacks, "on_train_begin", {})
     try:
         for epoch in range(epochs):

@@ -86,3 +86,10 @@ if [ "$LEVEL" = dev ] && ! command -v chromium >/dev/null 2>&1 &&
    ! command -v chromium-browser >/dev/null 2>&1; then
   apt_install chromium || echo "setup: Chromium is missing, so the player's browser test is skipped: run 'sudo apt-get install chromium'" >&2
 fi
+
+# The notebooks run in a kernel named tracegrad: this .venv's Python, registered inside the
+# .venv (no file outside it), so nbmake, `make notebooks` and `make lab` all find it.
+if [ "$LEVEL" = dev ] && [ ! -f "$VENV/share/jupyter/kernels/tracegrad/kernel.json" ]; then
+  "$VENV/bin/python" -m ipykernel install --sys-prefix --name tracegrad \
+    --display-name "Python (tracegrad)" >/dev/null
+fi
