@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 
@@ -18,12 +19,15 @@ def test_saved_player_is_one_html_file_with_no_external_url(dot_program, tmp_pat
     page = path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert '<meta charset="utf-8">' in page
-    assert page.count("<svg") == len(player) and "<script>" in page
-    # nothing to fetch: no src/href attribute, no CSS url() or @import, and the only http(s)
-    # strings are XML namespace names
-    assert not re.search(r"\b(src|href)\s*=", page, re.I)
-    assert "url(" not in page and "@import" not in page
-    urls = re.findall(r'([\w:-]*)="?(?:https?:)?//[^"\s]*', page)
+    steps = json.loads(re.search(r'class="tg-steps">(.*?)</script>', page, re.S)[1])
+    assert len(steps) == len(player) and "<script>" in page
+    everything = page + "".join(svg for svg, _ in steps)  # the frames, as the script sees them
+    # nothing to fetch: no src/href attribute but the still's inline data: URL, no CSS url()
+    # or @import, and the only http(s) strings are XML namespace names
+    sources = re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', everything, re.I)
+    assert len(sources) == 1 and sources[0].startswith("data:image/png;base64,")
+    assert "url(" not in everything and "@import" not in everything
+    urls = re.findall(r'([\w:-]*)="?(?:https?:)?//[^"\s]*', everything)
     assert urls and all(attr.startswith("xmlns") for attr in urls)
 
 
