@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, _forward_sweep, _order, _propagate
+from .engine import Node, _forward_sweep, _marked_order, _Marking, _order, _propagate
 from .modes import _modes, enable_grad
 from .value import Value, _as_float
 
@@ -482,14 +482,11 @@ def _array_jacobian(out: Any, leaves: list, mode: str) -> tuple[list, int]:
 
 
 def _joint_order(roots: list) -> list:
-    """Every node reachable from any of ``roots``, each after its parents: the roots' orders
-    one after another, each node kept where it first appears (its parents come before it in
-    its own root's order, or already appeared)."""
+    """Every node reachable from any of ``roots``, each after its parents, each once: one
+    search per root under one marking, so a later root's search stops at the nodes an earlier
+    one emitted (outputs that share their graph cost its size once, not once per output)."""
     order: list = []
-    seen: set = set()
-    for root in roots:
-        for node in _order(root):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
+    with _Marking() as marks:
+        for root in roots:
+            order += _marked_order(root, marks.token, False, None, marks.saved)
     return order

@@ -657,3 +657,33 @@ def test_jacobian_refuses_to_run_where_its_floats_would_hide_a_derivative():
         grad(lambda x: jacobian(lambda y: y * x)(2.0)[0][0] * x)(1.0)
     with pytest.raises(TypeError, match="jacobian: called inside"):
         jvp(lambda x: jacobian(lambda y: y * x)(2.0)[0][0] * x, (1.0,), (1.0,))
+
+
+def test_outputs_that_share_a_graph_are_swept_over_it_once():
+    # a trajectory: output k is the k-th step of one chain, so the outputs share prefixes;
+    # the joint order holds every node once, each after its parents
+    from autograd.functional import _joint_order
+
+    x = Value(0.3, label="x")
+    outs, y = [], x
+    for _ in range(50):
+        y = (y * 0.9).tanh() + x
+        outs.append(y)
+    order = _joint_order(outs)
+    assert len(order) == len({id(n) for n in order})
+    position = {id(n): k for k, n in enumerate(order)}
+    for n in order:  # constant parents (the 0.9s) are not nodes of the order
+        assert all(position[id(p)] < position[id(n)] for p in n.parents if not p.is_constant)
+    assert {id(n) for n in outs} <= set(position)
+    forward = jacobian(trajectory, mode="forward")(0.3)
+    reverse = jacobian(trajectory, mode="reverse")(0.3)
+    assert len(forward) == 50 and all(len(row) == 1 for row in forward)
+    assert [r[0] for r in forward] == pytest.approx([r[0] for r in reverse], rel=1e-12)
+
+
+def trajectory(t):
+    outs, y = [], t
+    for _ in range(50):
+        y = (y * 0.9).tanh() + t
+        outs.append(y)
+    return outs
