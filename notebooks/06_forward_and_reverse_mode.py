@@ -118,8 +118,8 @@ for mode in ("forward", "reverse"):
 #   simulation or of a recurrent network do).
 #
 # For each shape and size we build the whole Jacobian both ways, check that the two
-# modes agree, and read off how many passes each needed. For the loss we also time it
-# (the best of three runs, because this machine is noisy).
+# modes agree, read off how many passes each needed, and time it (the best of three
+# runs, because this machine is noisy).
 
 
 # %%
@@ -146,7 +146,7 @@ def best_seconds(fn, *args, repeats=3):
 
 sizes = [25, 50, 100, 200, 400]
 passes = {(shape, mode): [] for shape in ("loss", "trajectory") for mode in ("forward", "reverse")}
-loss_seconds = {"forward": [], "reverse": []}
+seconds = {key: [] for key in passes}
 print("      |      loss: n inputs, 1 output       | trajectory: 1 input, m outputs")
 print(" size |  forward passes    reverse passes   |  forward passes    reverse passes")
 for size in sizes:
@@ -161,23 +161,20 @@ for size in sizes:
             jac = jacobian(fn, argnums=argnums, mode=mode)
             results[mode] = jac(*args)
             passes[shape, mode].append(jac.passes)
-            cell = f"{jac.passes:5d}"
-            if shape == "loss":
-                loss_seconds[mode].append(best_seconds(jac, *args))
-                cell += f" {loss_seconds[mode][-1] * 1000:7.1f} ms"
-            cells.append(f"{cell:17}")
+            seconds[shape, mode].append(best_seconds(jac, *args))
+            cells.append(f"{jac.passes:5d} {seconds[shape, mode][-1] * 1000:7.1f} ms")
         assert np.allclose(results["forward"], results["reverse"], rtol=1e-12)
     print(f"{size:5d} | {cells[0]} {cells[1]} | {cells[2]} {cells[3]}")
 
 # %% [markdown]
 # The counts are exactly n forward sweeps against 1 reverse pass for the loss, and 1
 # forward sweep against m reverse passes for the trajectory. Each pass walks a graph
-# whose size grows with n, so the loss's n forward sweeps cost about n² in all, while
-# its one reverse pass costs about n: the ratio of the two times in the table grows
-# with n, and it is already large at n = 400.
+# whose size grows with n (or m), so the loss's n forward sweeps cost about n² in all,
+# while its one reverse pass costs about n: the ratio of the two times in the table
+# grows with n. The trajectory is the mirror image: there the one forward sweep wins.
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.6))
 # The lines coincide in pairs (n passes, or 1), so the loss's are drawn as big hollow
 # circles and the trajectory's as small squares on top of them.
 for (shape, mode), counts in passes.items():
@@ -193,10 +190,14 @@ left.set(
     ylabel="passes",
 )
 left.legend()
-right.plot(sizes, np.array(loss_seconds["forward"]) * 1000, "o-", label='mode="forward"')
-right.plot(sizes, np.array(loss_seconds["reverse"]) * 1000, "s--", label='mode="reverse"')
-right.set(title="the gradient of a loss of n inputs", xlabel="n inputs", ylabel="milliseconds")
-right.legend()
+for ax, shape, title, xlabel in (
+    (middle, "loss", "a loss of n inputs", "n inputs"),
+    (right, "trajectory", "a trajectory of m outputs", "m outputs"),
+):
+    for mode, style in (("forward", "o-"), ("reverse", "s--")):
+        ax.plot(sizes, np.array(seconds[shape, mode]) * 1000, style, label=f'mode="{mode}"')
+    ax.set(title=f"the Jacobian of {title}", xlabel=xlabel, ylabel="milliseconds")
+    ax.legend()
 fig.tight_layout()
 
 # %% [markdown]
