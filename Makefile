@@ -25,11 +25,12 @@ NOTEBOOKS ?= notebooks/[0-9][0-9]_*.py
 notebooks: setup
 	@$(BIN)/python scripts/run_notebooks.py $(NOTEBOOKS)
 
-# JupyterLab in the .venv, on the notebooks, with the tracegrad kernel.
+# JupyterLab in the .venv, on the notebooks, with the tracegrad kernel (as root, as in a
+# container, JupyterLab wants to be told that is meant).
 lab: setup
 	@$(BIN)/python -c 'import jupyterlab' 2>/dev/null || \
 		$(BIN)/python -m pip install --disable-pip-version-check -q jupyterlab
-	@$(BIN)/jupyter lab --notebook-dir=notebooks
+	@$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 lint: setup
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
