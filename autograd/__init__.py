@@ -10,7 +10,7 @@ from .engine import Node, Step, topological_order
 from .explain import Explanation, explain
 from .functional import grad, hessian, jacobian, jvp, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
-from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
+from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, name_scopes, no_grad
 from .primitive import primitive
 from .tensor import Tensor
 from .trace import Program, TraceError, trace
@@ -30,6 +30,7 @@ __all__ = [
     "is_grad_enabled",
     "detect_anomaly",
     "name_scope",
+    "name_scopes",
     "grad",
     "value_and_grad",
     "hessian",

@@ -1,4 +1,4 @@
-"""Modes: ``no_grad`` / ``enable_grad``, ``detect_anomaly`` and ``name_scope``.
+"""Modes: ``no_grad`` / ``enable_grad``, ``detect_anomaly`` and ``name_scope`` (``name_scopes``).
 
 Each thread has its own modes, as in PyTorch: a ``with no_grad():`` in one thread does not
 stop another thread from recording. They live in a ``contextvars.ContextVar`` (each thread
@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import itertools
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -204,6 +205,54 @@ class name_scope(_ModeContext):
 
     def __repr__(self) -> str:
         return f"name_scope({self.name!r})"
+
+
+class name_scopes:
+    """Sibling scopes opened in turn in one block, for a loop that opens a scope per item
+    (nn's Layer, a scope per neuron): the block opens the first scope, and each item drawn
+    from its iterator after the first moves to the next scope. When the block ends, the
+    modes it found are restored. The same nodes' ``.scope`` as a ``with name_scope(...)``
+    per item, at under half the cost: one context switch per item, no block each.
+
+    >>> from autograd import Value
+    >>> neurons = name_scopes(["neuron0", "neuron1"])
+    >>> with neurons as entering:
+    ...     ys = [Value(2.0) * k for k, _ in zip((1, 2), entering)]
+    >>> [y.scope for y in ys]
+    [('neuron0',), ('neuron1',)]
+
+    Loop over the items first and the iterator second (``zip(items, entering)``): zip then
+    stops at the last item without moving on. ``.scopes`` are the name_scope objects, for
+    code that opens one on its own (a layer creates each neuron's parameters in its scope).
+    """
+
+    __slots__ = ("scopes", "_cache")
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.scopes = tuple(name_scope(name) for name in names)  # each name checked there
+        if not self.scopes:
+            raise ValueError("name_scopes: needs at least one name, got none")
+        # (state before the block, the sibling states within it): a model's layer enters
+        # its block from the same state on every call, so the states are made once.
+        self._cache: tuple[_State | None, tuple[_State, ...]] = (None, ())
+
+    def __enter__(self) -> Iterator[object]:
+        old = _state.get()
+        cached = self._cache
+        if cached[0] is not old:
+            cached = self._cache = (old, tuple(s._switch(old) for s in self.scopes))
+        within = cached[1]
+        _state.set(within[0])
+        entered.append(None)
+        # Drawing an item is a C-level call of ContextVar.set: no Python frame per item.
+        return itertools.chain((None,), map(_state.set, within[1:]))
+
+    def __exit__(self, *exc: object) -> None:
+        entered.pop()
+        _state.set(_state.get().previous)  # every sibling state's previous is the one found
+
+    def __repr__(self) -> str:
+        return f"name_scopes({[s.name for s in self.scopes]!r})"
 
 
 # --- what traces record while f runs (autograd/trace.py) ---------------------------------
