@@ -134,3 +134,23 @@ def test_run_task_rejects_unknown_tasks_and_engines():
         bench.run_task("tracegrad", {"name": "nope"})
     with pytest.raises(ValueError, match="unknown engine 'jax'"):
         bench.load_value("jax")
+
+
+def test_the_scope_benchmark_compares_the_same_graph_with_and_without_scopes():
+    # bench_scopes.py: its two variants must differ only in the scopes their nodes record.
+    import bench_scopes
+
+    from autograd import topological_order
+
+    step = bench_scopes.make_step(quick=True)
+    scoped, unscoped = step(True), step(False)
+    assert scoped.data == unscoped.data  # the update's arithmetic leaves the weights as they were
+    a, b = topological_order(scoped), topological_order(unscoped)
+    assert [n.op for n in a] == [n.op for n in b] and len(a) > 1000
+    outside = {(), ("loss",)}  # the L2 term and the loss: the same in both
+    model = [n for n in a if n.parents and n.scope not in outside]
+    assert model and all(n.scope[0].startswith("layer") for n in model)  # what (a) records
+    assert any(len(n.scope) == 2 and n.scope[1].startswith("neuron") for n in model)
+    assert {n.scope for n in b if n.parents} <= outside  # the baseline records no model scope
+    made_outside = [sum(n.parents != () and n.scope == () for n in g) for g in (a, b)]
+    assert made_outside[1] - made_outside[0] == len(model)  # the same nodes, unscoped
