@@ -13,11 +13,12 @@ micrograd 0.1.0 (in its own venv, bench/.venv-micrograd, as a subprocess of this
 tracegrad through ``nn.MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=1337)``,
 ``nn.losses.hinge`` and ``nn.SGD``. Both get the same data (see `moons_data`).
 
-Timed: each whole step (forward over the 100 points, loss, zeroing grads, backward, update,
-accuracy), with time.perf_counter. "gc on" is how users run it; for "gc off" the collector is
-disabled and run between steps, outside the clock. A configuration's figure is the mean
-seconds per step over its 100 steps (the collector's pauses included), median over the runs
-(``--repeats``).
+Every run is a fresh process, as users run a training script (the collector then walks only
+that run's objects). Timed: each whole step (forward over the 100 points, loss, zeroing
+grads, backward, update, accuracy), with time.perf_counter. "gc on" is how users run it; for
+"gc off" the collector is disabled and run between steps, outside the clock. A
+configuration's figure is the mean seconds per step over its 100 steps (the collector's
+pauses included), median over the runs (``--repeats``).
 
 The plain-float floor: the same network, loss and SGD written by hand on Python floats (no
 graph at all), the least a pure-Python step can cost.
@@ -377,19 +378,22 @@ RUNNERS = {
 
 
 def run(engine: str, task: dict) -> dict:
-    """One run: micrograd in a fresh process of its venv, the others in this one."""
-    if engine != "micrograd":
-        return RUNNERS[engine](task)
-    from _micrograd_env import micrograd_python
+    """One run in a fresh process (micrograd's in its venv), as users run a training script:
+    its collector then walks only that run's objects, not those earlier runs left behind."""
+    if engine == "micrograd":
+        from _micrograd_env import micrograd_python
 
+        python = micrograd_python()
+    else:
+        python = sys.executable
     done = subprocess.run(
-        [micrograd_python(), str(Path(__file__).resolve()), "--worker", "micrograd"],
+        [python, str(Path(__file__).resolve()), "--worker", engine],
         input=json.dumps(task),
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"micrograd worker failed:\n{done.stderr}")
+        raise RuntimeError(f"{engine} worker failed:\n{done.stderr}")
     return json.loads(done.stdout)
 
 
@@ -554,10 +558,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 steps: checks the harness")
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration")
-    parser.add_argument("--worker", choices=("micrograd",), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=tuple(RUNNERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:  # the subprocess side: one task as JSON on stdin, its result on stdout
-        print(json.dumps(micrograd_run(json.load(sys.stdin))))
+        print(json.dumps(RUNNERS[args.worker](json.load(sys.stdin))))
         return
     command = "python bench/bench_moons.py" + " ".join(
         [""]
