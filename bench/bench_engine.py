@@ -426,15 +426,15 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def _engine_revision() -> str:
-    """The commit the measured engine comes from, naming any uncommitted file in autograd/."""
+def _engine_revision(paths: tuple[str, ...] = ("autograd",)) -> str:
+    """The commit the measured code comes from, naming any uncommitted file under ``paths``."""
     git = ["git", "-C", str(REPO)]
     try:
         head = subprocess.run(
             [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
         )
         dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--", "autograd"], capture_output=True, text=True
+            [*git, "status", "--porcelain", "--", *paths], capture_output=True, text=True
         )
     except OSError:
         return "unknown"

@@ -1,14 +1,16 @@
 """What recording scopes costs bench_engine's (a), micrograd's moons step on ``nn.MLP``.
 
-    python bench/bench_scopes.py            # about 2 minutes (1 more under valgrind)
+    python bench/bench_scopes.py            # about 4 minutes, most of it under valgrind
     python bench/bench_scopes.py --quick    # a few steps, to check the harness works
 
 Two steps, the same graph (68,816 nodes), built and differentiated alternately in this
 process: "scoped" is the step as bench_engine (a) and users write it (``model(x)``: each layer
 and, on the value engine, each neuron in its ``name_scope``, so every node records its scope),
 "unscoped" calls each layer's neurons directly, so no scope is open while the model runs
-(the loss's one ``loss`` block is in both). Each is timed ``--steps`` times, with the collector
-on (as users run it) and off; wall clock and CPU time, best and lower quartile.
+(the loss's one ``loss`` block is in both). It also skips the layers' calls and input
+checks, so it is close to, not equal to, code written with no scopes at all. Each is timed
+``--steps`` times, with the collector on (as users run it) and off; wall clock and CPU
+time, best and lower quartile.
 
 Where valgrind is installed each variant also runs under callgrind, which counts the machine
 instructions of two steps (collection toggled on ``functools.reduce``, which runs them and
@@ -32,17 +34,17 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results" / "scopes.md"
+sys.path.insert(0, str(REPO))  # measure this working tree
+sys.path.insert(0, str(BENCH_DIR))
+import bench_engine  # noqa: E402
+import bench_moons  # noqa: E402
+
 TARGET = 0.03  # issue 13: scopes may cost the engine benchmark at most 3%
 
 
 def make_step(quick: bool):
     """The step of bench_engine (a) (bench_moons.tracegrad_run's), either way: ``step(scoped)``
     builds the loss, runs backward and the update's arithmetic, and returns the loss node."""
-    sys.path.insert(0, str(REPO))
-    sys.path.insert(0, str(BENCH_DIR))
-    import bench_engine
-    import bench_moons
-
     import nn
 
     task = bench_engine.moons_task(quick)
@@ -167,21 +169,6 @@ def report(res: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _revision() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "autograd", "nn"],
-            capture_output=True, text=True,
-        ).stdout.strip()  # fmt: skip
-        return head + ("+changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few steps: checks the harness")
@@ -196,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     res = {
         "steps": steps,
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "rev": _revision(),
+        "rev": bench_engine._engine_revision(("autograd", "nn")),
         "times": time_steps(make_step(args.quick), steps),
         "instructions": count_instructions(args.quick),
     }
