@@ -1,6 +1,9 @@
 """tracegrad's engine: a scalar ``Value`` (and a numpy ``Tensor``) that record every op into
 a graph, and a reverse pass that walks it applying the chain rule node by node.
 
+Reading order: ``ops.py`` (each op's forward and local derivatives), ``value.py`` (the
+node), ``engine.py`` (applying an op, the topological order, the reverse pass).
+
 >>> from autograd import Value
 >>> x = Value(2.0, "x"); y = x * x + 3 * x; y.backward(); x.grad
 7.0
@@ -10,7 +13,7 @@ from .engine import Node, Step, topological_order
 from .explain import Explanation, explain
 from .functional import grad, hessian, jacobian, jvp, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
-from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, name_scopes, no_grad
+from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from .primitive import primitive
 from .tensor import Tensor
 from .trace import Program, TraceError, trace
@@ -30,7 +33,6 @@ __all__ = [
     "is_grad_enabled",
     "detect_anomaly",
     "name_scope",
-    "name_scopes",
     "grad",
     "value_and_grad",
     "hessian",

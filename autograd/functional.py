@@ -1,13 +1,13 @@
 """The functional API: ``grad``, ``value_and_grad``, ``hessian``, ``jvp`` and ``jacobian``, as
 in JAX / HIPS autograd.
 
-``grad`` runs one reverse pass that writes no ``.grad`` (``engine._propagate``), so nesting is
+``grad`` runs one reverse pass that writes no ``.grad`` (``engine.gradients``), so nesting is
 safe: ``grad(grad(f))(x)`` is the second derivative. Called with plain numbers (or arrays),
 the gradient is a float (an array); called with a node, which is what an enclosing ``grad``
 passes in, it is a node that carries a graph, so the enclosing ``grad`` can differentiate it.
 
 ``jvp`` is forward mode: one sweep over the recorded graph parents first
-(``engine._forward_sweep``), carrying each node's tangent instead of each node's gradient;
+(``engine.forward_sweep``), carrying each node's tangent instead of each node's gradient;
 it nests the same way. ``jacobian`` builds the whole matrix from either pass: one reverse
 pass per output, or one forward sweep per input, and says how many it ran.
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, _forward_sweep, _marked_order, _Marking, _order, _propagate
-from .modes import _modes, enable_grad
+from .engine import Node, forward_sweep, gradients, joint_order, operand_nodes, topological_order
+from .modes import current, enable_grad
 from .value import Value, _as_float
 
 _nesting = threading.local()  # .depth: how many grad evaluations of f enclose this call
@@ -33,7 +33,7 @@ def _recorded(f: Callable[..., Any], *args: Any) -> Any:
     ``gradcheck`` evaluates its ``f`` under ``no_grad``, so ``gradcheck(grad(f), ...)``
     relies on this. The mode is only switched when it is off: the usual case keeps the ops'
     fast path and costs one flag test (no context manager)."""
-    if _modes.grad_enabled:
+    if current().grad_enabled:
         return f(*args)
     with enable_grad():
         return f(*args)
@@ -102,11 +102,11 @@ def _evaluate(f: Callable[..., Any], argnums: Any, args: tuple, kwargs: dict, fn
     if nested:
         # Inside an enclosing grad: gradients are nodes with graphs of their own.
         with enable_grad():
-            pending = _propagate(out, out._constant(out._seed(1.0)), create_graph=True)
+            pending = gradients(out, out._constant(out._seed(1.0)), create_graph=True)
         grads = [pending.get(leaf) or leaf._constant(leaf._zeros()) for leaf in leaves]
         value = out
     else:
-        pending = _propagate(out, out._seed(1.0), create_graph=False)
+        pending = gradients(out, out._seed(1.0), create_graph=False)
         # _owned: an array of the argument's shape that nothing else shares (numpy gives
         # 0-d results as scalars, and reshape-like maps give views).
         grads = [
@@ -177,14 +177,14 @@ def hessian(f: Callable[..., Any]) -> Callable[..., Any]:
         if not isinstance(out, Value):
             raise TypeError(f"hessian: f must return a Value, got {type(out).__name__}")
         with enable_grad():
-            firsts = _propagate(out, out._constant(1.0), create_graph=True)
+            firsts = gradients(out, out._constant(1.0), create_graph=True)
         rows = []
         for leaf in leaves:
             first = firsts.get(leaf)
             if not isinstance(first, Node):  # f does not depend on this argument at all
                 rows.append([0.0] * len(leaves))
                 continue
-            seconds = _propagate(first, 1.0)
+            seconds = gradients(first, 1.0)
             rows.append([float(seconds.get(other, 0.0)) for other in leaves])
         return rows
 
@@ -205,13 +205,13 @@ def _array_hessian(f: Callable[..., Any], x: Any) -> np.ndarray:
     shape = leaf.data.shape
     H = np.zeros(shape + shape)
     with enable_grad():
-        first = _propagate(out, out._constant(out._seed(1.0)), create_graph=True).get(leaf)
+        first = gradients(out, out._constant(out._seed(1.0)), create_graph=True).get(leaf)
     if not isinstance(first, Node):
         return H
     for index in np.ndindex(shape):
         seed = np.zeros(shape)
         seed[index] = 1.0
-        second = _propagate(first, seed).get(leaf)
+        second = gradients(first, seed).get(leaf)
         if second is not None:
             H[index] = second
     return H
@@ -332,11 +332,13 @@ def jvp(f: Callable[..., Any], primals: Sequence, tangents: Sequence) -> tuple[A
     if nested or any(isinstance(t, Node) for t in seeds):
         # Inside an enclosing grad: tangents are nodes with graphs of their own.
         with enable_grad():
-            tangent = _forward_sweep(_order(out), start, create_graph=True).get(out)
+            tangent = forward_sweep(
+                topological_order(out, parents=operand_nodes), start, create_graph=True
+            ).get(out)
         if not isinstance(tangent, Node):
             tangent = out._constant(out._zeros() if tangent is None else tangent)
         return out, tangent
-    tangent = _forward_sweep(_order(out), start).get(out)
+    tangent = forward_sweep(topological_order(out, parents=operand_nodes), start).get(out)
     # _owned: an array nothing else shares (forward maps may give views of a seed).
     return out.data, out._zeros() if tangent is None else out._owned(tangent)
 
@@ -434,14 +436,14 @@ def _scalar_jacobian(out: Any, leaves: list, mode: str) -> tuple[list, int]:
     if mode == "reverse":  # one pass per output: a row each
         rows = []
         for node in outputs:
-            pending = _propagate(node, 1.0)
+            pending = gradients(node, 1.0)
             passes += 1
             rows.append([float(pending.get(leaf, 0.0)) for leaf in leaves])
         return rows, passes
     order = _joint_order(outputs)
     columns = []
     for leaf in leaves:  # one sweep per input: a column each
-        tangents = _forward_sweep(order, {leaf: 1.0})
+        tangents = forward_sweep(order, {leaf: 1.0})
         passes += 1
         columns.append([float(tangents.get(node, 0.0)) for node in outputs])
     return [[column[k] for column in columns] for k in range(len(outputs))], passes
@@ -461,20 +463,20 @@ def _array_jacobian(out: Any, leaves: list, mode: str) -> tuple[list, int]:
         for index in np.ndindex(out_shape):
             seed = np.zeros(out_shape)
             seed[index] = 1.0
-            pending = _propagate(out, seed)
+            pending = gradients(out, seed)
             passes += 1
             for matrix, leaf in zip(matrices, leaves):
                 g = pending.get(leaf)
                 if g is not None:
                     matrix[index] = g
         return matrices, passes
-    order = _order(out)
+    order = topological_order(out, parents=operand_nodes)
     rows = (slice(None),) * len(out_shape)
     for matrix, leaf in zip(matrices, leaves):  # one sweep per input element
         for index in np.ndindex(leaf.data.shape):
             seed = np.zeros(leaf.data.shape)
             seed[index] = 1.0
-            tangent = _forward_sweep(order, {leaf: seed}).get(out)
+            tangent = forward_sweep(order, {leaf: seed}).get(out)
             passes += 1
             if tangent is not None:
                 matrix[rows + index] = tangent
@@ -482,11 +484,5 @@ def _array_jacobian(out: Any, leaves: list, mode: str) -> tuple[list, int]:
 
 
 def _joint_order(roots: list) -> list:
-    """Every node reachable from any of ``roots``, each after its parents, each once: one
-    search per root under one marking, so a later root's search stops at the nodes an earlier
-    one emitted (outputs that share their graph cost its size once, not once per output)."""
-    order: list = []
-    with _Marking() as marks:
-        for root in roots:
-            order += _marked_order(root, marks.token, False, None, marks.saved)
-    return order
+    """Every node reachable from any of ``roots``, each after its parents, each once."""
+    return joint_order(roots, parents=operand_nodes)

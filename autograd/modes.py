@@ -1,14 +1,15 @@
-"""Modes: ``no_grad`` / ``enable_grad``, ``detect_anomaly`` and ``name_scope`` (``name_scopes``).
+"""Modes: ``no_grad`` / ``enable_grad``, ``detect_anomaly`` and ``name_scope``.
 
 Each thread has its own modes, as in PyTorch: a ``with no_grad():`` in one thread does not
 stop another thread from recording. They live in a ``contextvars.ContextVar`` (each thread
-has its own context, and so does each asyncio task), as one immutable ``_State``; a mode's
-``with`` block sets a new state and restores the one it replaced.
+has its own context, and so does each asyncio task) as one immutable ``_State``.
 
-An op's fast path first reads ``entered``, a list that holds one item per mode block open in
-any thread (empty: nothing to look up; appending and popping are atomic, so no lock), else
-one context variable, ``current()``, whose ``.fast`` is the scope to record when recording
-plainly (grad on, anomaly off) and None when the op must take the slow path.
+Leaving a block restores exactly what entering it replaced: entering keeps the
+``ContextVar`` token of its change, and leaving resets to it, so a block left early (an
+exception, a ``KeyboardInterrupt``) cannot leave an outer block's state behind. A function
+decorated with a mode runs in a copy of the caller's context (``Context.run``), so nothing it
+sets can reach the caller at all, whenever an interrupt arrives; the library's own code
+(``nn``'s forward passes and ``predict``, traces) uses the modes that way.
 """
 
 from __future__ import annotations
@@ -16,60 +17,29 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-import itertools
-import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _State:
-    """The modes of one context: immutable, so a block's state can be cached and shared."""
+    """The modes of one context. Immutable: a block makes a new one and restores the old."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope", "fast", "previous")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "fast")
 
-    def __init__(
-        self,
-        grad_enabled: bool,
-        anomaly: bool,
-        scope: tuple[str, ...],
-        previous: _State | None = None,
-    ) -> None:
+    def __init__(self, grad_enabled: bool, anomaly: bool, scope: tuple[str, ...]) -> None:
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly
         self.scope = scope  # the name_scope names open, outermost first
+        # An op records plainly (no check, a node with parents) exactly when grad is on and
+        # anomaly off: then ``fast`` is the scope to give it, else None (one test per op).
         self.fast = scope if grad_enabled and not anomaly else None
-        self.previous = previous  # the state this one replaced (restored when its block ends)
 
 
-_state: contextvars.ContextVar[_State] = contextvars.ContextVar(
-    "tracegrad_modes",
-    default=_State(True, False, ()),  # noqa: B039 - a _State is never changed, only replaced
-)
+_DEFAULT = _State(True, False, ())
+_state: contextvars.ContextVar[_State] = contextvars.ContextVar("tracegrad_modes", default=_DEFAULT)
 current = _state.get  # the modes of this thread (or task)
-entered: list[None] = []  # one item per mode block open, in any thread
-
-
-class _Modes:
-    """The current modes read as attributes: ``_modes.grad_enabled``, ``.anomaly``,
-    ``.scope`` (for the paths that are not an op's fast path)."""
-
-    @property
-    def grad_enabled(self) -> bool:
-        return _state.get().grad_enabled
-
-    @property
-    def anomaly(self) -> bool:
-        return _state.get().anomaly
-
-    @property
-    def scope(self) -> tuple[str, ...]:
-        return _state.get().scope
-
-
-_modes = _Modes()
 
 
 def is_grad_enabled() -> bool:
@@ -89,22 +59,29 @@ class _ModeContext:
     time it is resumed (as PyTorch wraps generators), not only while it is created.
     """
 
-    _cache: tuple[_State | None, _State | None] = (None, None)  # (state before, state within)
-
     def _switch(self, old: _State) -> _State:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def __enter__(self) -> None:
-        old = _state.get()
-        cached = self._cache
-        if cached[0] is not old:  # the same block entered from the same state: reuse it
-            cached = self._cache = (old, self._switch(old))
-        _state.set(cached[1])
-        entered.append(None)
+        # Python checks for interrupts between any two steps of a ``with`` statement's own
+        # code, so a block cannot be made interrupt-proof: code that must be (the library's)
+        # runs its modes through ``Context.run`` instead (``__call__``, ``name_scope.run``).
+        tokens = self.__dict__.setdefault("_tokens", [])
+        new = self._switch(_state.get())
+        tokens.append(_state.set(new))
 
     def __exit__(self, *exc: object) -> None:
-        entered.pop()
-        _state.set(_state.get().previous)
+        _state.reset(self._tokens[-1])
+        self._tokens.pop()
+
+    def _run(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
+        """Call ``fn`` under this mode in a copy of the current context: the caller's modes
+        are never changed, so there is nothing to restore."""
+        return contextvars.copy_context().run(self._call_switched, fn, args, kwargs)
+
+    def _call_switched(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
+        _state.set(self._switch(_state.get()))  # in the copied context only
+        return fn(*args, **kwargs)
 
     def __call__(self, fn: F) -> F:
         if inspect.isgeneratorfunction(fn):
@@ -112,8 +89,7 @@ class _ModeContext:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return fn(*args, **kwargs)
+            return self._run(fn, args, kwargs)
 
         return wrapper  # type: ignore[return-value]
 
@@ -123,24 +99,20 @@ class _ModeContext:
             inner = fn(*args, **kwargs)
             # Every resumption (next, send, throw, close) runs the body under the mode; the
             # caller's code between resumptions runs under the caller's own modes.
-            try:
-                with self:
-                    response = inner.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with self:
-                            inner.close()
-                        raise
-                    except BaseException:
-                        with self:
-                            response = inner.throw(*sys.exc_info())
-                    else:
-                        with self:
-                            response = inner.send(request)
-            except StopIteration as done:
-                return done.value
+            resume, value = inner.send, None
+            while True:
+                try:
+                    response = self._run(resume, (value,), {})
+                except StopIteration as done:
+                    return done.value
+                try:
+                    value = yield response
+                    resume = inner.send
+                except GeneratorExit:
+                    self._run(inner.close, (), {})
+                    raise
+                except BaseException as error:  # thrown in: the body gets to handle it
+                    resume, value = inner.throw, error
 
         return generator  # type: ignore[return-value]
 
@@ -156,14 +128,14 @@ class no_grad(_ModeContext):
     """
 
     def _switch(self, old: _State) -> _State:
-        return _State(False, old.anomaly, old.scope, old)
+        return _State(False, old.anomaly, old.scope)
 
 
 class enable_grad(_ModeContext):
     """Turn recording back on inside ``no_grad`` (``backward(create_graph=True)`` uses it)."""
 
     def _switch(self, old: _State) -> _State:
-        return _State(True, old.anomaly, old.scope, old)
+        return _State(True, old.anomaly, old.scope)
 
 
 class detect_anomaly(_ModeContext):
@@ -180,7 +152,7 @@ class detect_anomaly(_ModeContext):
     """
 
     def _switch(self, old: _State) -> _State:
-        return _State(old.grad_enabled, True, old.scope, old)
+        return _State(old.grad_enabled, True, old.scope)
 
 
 class name_scope(_ModeContext):
@@ -201,77 +173,41 @@ class name_scope(_ModeContext):
         self.name = name
 
     def _switch(self, old: _State) -> _State:
-        return _State(old.grad_enabled, old.anomaly, old.scope + (self.name,), old)
+        return _State(old.grad_enabled, old.anomaly, old.scope + (self.name,))
+
+    def run(self, fn: Callable, *args: Any) -> Any:
+        """``fn(*args)`` inside this scope, in a copy of the current context (as a decorated
+        function runs): what nn's layers use, so an interrupt cannot leave a scope open.
+
+        >>> from autograd import Value
+        >>> name_scope("layer0").run(lambda: (Value(2.0) * 3).scope)
+        ('layer0',)
+        """
+        return self._run(fn, args, {})
 
     def __repr__(self) -> str:
         return f"name_scope({self.name!r})"
 
 
-class name_scopes:
-    """Sibling scopes opened in turn in one block, for a loop that opens a scope per item
-    (nn's Layer, a scope per neuron): the block opens the first scope, and each item drawn
-    from its iterator after the first moves to the next scope. When the block ends, the
-    modes it found are restored. The same nodes' ``.scope`` as a ``with name_scope(...)``
-    per item, at under half the cost: one context switch per item, no block each.
+# --- what traces record while f runs (autograd/trace) -----------------------------------
+# A comparison of Values becomes a guard, and an op under no_grad a step without gradient.
+# The tracer recording in this context, if any, is a context variable too.
 
-    >>> from autograd import Value
-    >>> neurons = name_scopes(["neuron0", "neuron1"])
-    >>> with neurons as entering:
-    ...     ys = [Value(2.0) * k for k, _ in zip((1, 2), entering)]
-    >>> [y.scope for y in ys]
-    [('neuron0',), ('neuron1',)]
-
-    Loop over the items first and the iterator second (``zip(items, entering)``): zip then
-    stops at the last item without moving on. ``.scopes`` are the name_scope objects, for
-    code that opens one on its own (a layer creates each neuron's parameters in its scope).
-    """
-
-    __slots__ = ("scopes", "_cache")
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.scopes = tuple(name_scope(name) for name in names)  # each name checked there
-        if not self.scopes:
-            raise ValueError("name_scopes: needs at least one name, got none")
-        # (state before the block, the sibling states within it): a model's layer enters
-        # its block from the same state on every call, so the states are made once.
-        self._cache: tuple[_State | None, tuple[_State, ...]] = (None, ())
-
-    def __enter__(self) -> Iterator[object]:
-        old = _state.get()
-        cached = self._cache
-        if cached[0] is not old:
-            cached = self._cache = (old, tuple(s._switch(old) for s in self.scopes))
-        within = cached[1]
-        _state.set(within[0])
-        entered.append(None)
-        # Drawing an item is a C-level call of ContextVar.set: no Python frame per item.
-        return itertools.chain((None,), map(_state.set, within[1:]))
-
-    def __exit__(self, *exc: object) -> None:
-        entered.pop()
-        _state.set(_state.get().previous)  # every sibling state's previous is the one found
-
-    def __repr__(self) -> str:
-        return f"name_scopes({[s.name for s in self.scopes]!r})"
-
-
-# --- what traces record while f runs (autograd/trace.py) ---------------------------------
-# A comparison of Values becomes a guard, and an op under no_grad a step without gradient:
-# both are looked for only while some thread traces (tracing[0], one list read), then in
-# this thread's tracer.
-
-tracing = [0]  # traces being recorded, in any thread
-_trace_local = threading.local()  # .tracer: the tracer recording in this thread, or None
-
-
-def active_tracer() -> Any:
-    """The tracer recording in this thread, or None."""
-    return getattr(_trace_local, "tracer", None)
+_tracer: contextvars.ContextVar[Any] = contextvars.ContextVar("tracegrad_tracer", default=None)
+active_tracer = _tracer.get
 
 
 def record_guard(symbol: str, a: Any, b: Any, result: bool) -> None:
     """A comparison of Values (``a < b``...) seen while tracing: the program checks that a
     replay takes the same branch."""
-    tracer = active_tracer()
+    tracer = _tracer.get()
     if tracer is not None:
         tracer.guards.append((symbol, a, b, result))
+
+
+def record_detached(node: Any, op: Any, operands: tuple, params: tuple) -> None:
+    """An op run under ``no_grad`` while tracing: the program replays it (its value follows
+    new inputs) though no gradient flows through it."""
+    tracer = _tracer.get()
+    if tracer is not None:
+        tracer.detached[node] = (op, operands, params)

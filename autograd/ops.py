@@ -1,47 +1,49 @@
-"""The op tables: every primitive's forward and local derivatives, side by side.
+"""The op rules: each op's forward and its local derivatives, side by side, in plain Python.
 
-This module holds the row type, ``Op``, shared by both node kinds, and the scalar table
-(``SCALAR_OPS``, math on Python floats, for ``Value``); ``tensor_ops.py`` holds the array
-table (numpy, for ``Tensor``). The graph machinery (``engine.py``) knows no op: it calls a
-row's forward, stores its local derivatives on the node, and the reverse pass multiplies
-upstream gradients by them.
+A rule takes its operands' data and returns the result and the local derivative of the
+result with respect to each operand (d out / d operand)::
 
-A scalar row is written as code, the way a textbook writes the rule::
+    def mul(a, b):
+        out = a * b
+        return out, (b, a)
 
-    Op("*", "a * b", ("b", "a"))                 # forward, then d out/d a and d out/d b
-    Op("tanh", "tanh(x)", ("1.0 - out * out",))  # unary ops name their operand x
+That is all an op is. The machinery (``engine.py``) knows no op: it calls a rule, keeps the
+local derivatives on the node it makes, and the reverse pass multiplies each node's
+upstream gradient by them. The same rule serves every caller:
 
-Binary rows name their operands ``a`` and ``b``, unary rows ``x``, and every derivative may
-use the result ``out``. The text is compiled three ways from the same row: inlined into the
-generated ``Value`` methods (the fast path: no call per op), into plain functions on floats
-(``op.forward``, ``op.derivatives``: the general path, gradcheck and traces' float replays)
-and into functions on nodes (``op.node_derivative``: ``backward(create_graph=True)``, whose
-local gradients are recorded ops that can be differentiated again). So a derivative is
-written with arithmetic, comparisons (a Value compares by data) and the functions of
-``FLOAT_FUNCTIONS`` / ``NODE_FUNCTIONS``, never a ``math`` call directly.
+- ``Value`` (operands are floats) and ``Tensor`` (numpy arrays, elementwise; where an
+  operand was broadcast the engine sums its gradient back to the operand's shape);
+- ``backward(create_graph=True)``, which calls the rule on the parent nodes, so the local
+  derivatives it returns are recorded ops that can be differentiated again;
+- ``trace``, whose generated code is the rule's own body, read from its source (``ast``)
+  with the program's names put in.
 
-How to add an elementwise op (say ``softsign``)::
+So a rule uses arithmetic, comparisons and the functions of ``functions.py`` (``F.exp``...),
+which do the right thing for floats, arrays and nodes, never ``math`` or numpy directly.
 
-    # here, in SCALAR_OPS:
-    Op("softsign", "x / (1.0 + abs(x))", ("1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))",)),
-    # in tensor_ops.py, in TENSOR_OPS:
-    Op("softsign", lambda x: x / (1.0 + np.abs(x)),
-       (lambda x, out: 1.0 / np.square(1.0 + np.abs(_raw(x))),)),
+To add an elementwise op (say ``softsign``), write its rule and a row of the table::
 
-and nothing else: ``Value.softsign`` and ``Tensor.softsign`` are generated from the rows, the
-command line's expressions accept ``softsign(x)`` and ``autograd.testing.strategies`` draws it
+    def softsign(x):
+        out = x / (1.0 + F.absolute(x))
+        return out, (1.0 / ((1.0 + F.absolute(x)) * (1.0 + F.absolute(x))),)
+
+    ELEMENTWISE_OPS.add(Op("softsign", softsign))
+
+and nothing else: ``Value.softsign`` and ``Tensor.softsign`` exist from then on, the command
+line's expressions accept ``softsign(x)``, and ``autograd.testing.strategies`` draws it
 (``guards`` tells it where an operand must stay: ``"positive"``, ``"nonzero"`` or
-``"off_kink"``; ``kink`` tells gradcheck where the derivative is a convention). A row can also
-be added at run time with ``SCALAR_OPS.add(row)`` / ``TENSOR_OPS.add(row)``.
+``"off_kink"``; ``kink`` tells gradcheck where the derivative is a convention). Ops that only
+arrays have (``@``, ``sum``, indexing...) are rows of ``tensor_ops.TENSOR_OPS``, of the same
+``Op`` type.
 """
 
 from __future__ import annotations
 
-import math
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-INF = math.inf
+from . import functions as F
 
 # Operator symbols and the methods they become (the reflected one for a number on the left).
 SYMBOL_METHODS = {
@@ -53,44 +55,113 @@ SYMBOL_METHODS = {
     "@": ("__matmul__", "__rmatmul__"),
 }
 UNARY_METHODS = {"neg": ("__neg__",), "abs": ("abs", "__abs__")}
-GUARDS = ("positive", "nonzero", "off_kink")  # where strategies keep an operand (see module doc)
+GUARDS = ("positive", "nonzero", "off_kink")  # where strategies keep an operand (see above)
 
-Derivative = Callable[..., Any]
+
+# --- the rules ------------------------------------------------------------------------
+
+
+def add(a, b):
+    out = a + b
+    return out, (1.0, 1.0)
+
+
+def sub(a, b):
+    out = a - b
+    return out, (1.0, -1.0)
+
+
+def mul(a, b):
+    out = a * b
+    return out, (b, a)
+
+
+def div(a, b):
+    out = F.divide(a, b)
+    return out, (1.0 / b, -out / b)
+
+
+def power(a, b):
+    out = F.power(a, b)
+    return out, (F.power_base_slope(a, b, out), F.power_exponent_slope(a, out))
+
+
+def neg(x):
+    out = -x
+    return out, (-1.0,)
+
+
+def exp(x):
+    out = F.exp(x)
+    return out, (out,)
+
+
+def log(x):
+    out = F.log(x)
+    return out, (1.0 / x,)
+
+
+def tanh(x):
+    out = F.tanh(x)
+    return out, (1.0 - out * out,)
+
+
+def sigmoid(x):
+    out = F.sigmoid(x)
+    return out, (out * (1.0 - out),)
+
+
+def relu(x):
+    out = F.relu(x)
+    return out, (F.step(x),)
+
+
+def sqrt(x):
+    out = F.sqrt(x)
+    return out, (F.ratio(0.5, out),)
+
+
+def sin(x):
+    out = F.sin(x)
+    return out, (F.cos(x),)
+
+
+def cos(x):
+    out = F.cos(x)
+    return out, (-F.sin(x),)
+
+
+def absolute(x):
+    out = F.absolute(x)
+    return out, (F.sign(x),)
+
+
+# --- the row type and the tables -------------------------------------------------------
 
 
 class Op:
-    """One row of an op table, for either node kind.
+    """One row of an op table: a name, its rule, and what else callers need to know.
 
-    ``forward`` gives the result's data from the operands' data (and the op's parameters,
-    such as a reduction's axis); ``derivatives`` holds one local derivative per operand,
-    each a function of the operands, the result ``out`` (and the parameters), and
-    ``derivative`` is all of them at once (a tuple; ``node_derivative`` the same on nodes,
-    for create_graph). A scalar row gives both as code (see the module docstring); an array
-    row as callables. ``kink``
-    (``(*xs, *params, within=0.0) -> bool``) says whether an operand sits within ``within``
-    of a point where the derivative is a convention (relu and abs at 0); ``guards`` (one per
-    operand, a name of ``GUARDS`` or None) where random expressions must keep an operand;
-    ``broadcasts`` marks an elementwise binary array op whose operands numpy may broadcast;
-    ``check`` (``(*operands) -> None``) may refuse operands before the forward runs;
-    ``params`` names the parameters the forward takes after the operands. A ``primitive``
-    gives one joint ``derivative`` instead of ``derivatives`` and takes any number of
-    operands (``arity`` None).
+    ``rule(*operands, *params) -> (out, local_grads)``; ``params`` names the parameters it
+    takes after its operands (a reduction's axis, say), which nodes keep. ``kink(*xs,
+    *params, within=0.0) -> bool`` says whether an operand sits within ``within`` of a point
+    where the derivative is a convention (relu and abs at 0); ``guards`` (one per operand, a
+    name of ``GUARDS`` or None) where random expressions must keep an operand; ``check(*operands)``
+    may refuse operands before the rule runs. A ``primitive`` has ``derivative(*xs, out)``
+    too, called on nodes under create_graph (its rule's forward is written for numbers only),
+    and takes any number of operands (``arity`` None).
     """
 
     __slots__ = (
         "name",
+        "rule",
         "arity",
-        "forward",
-        "derivatives",
-        "derivative",
-        "node_derivative",
-        "forward_code",
-        "derivative_code",
+        "params",
         "kink",
         "guards",
-        "broadcasts",
         "check",
-        "params",
+        "derivative",
+        "forward",
         "user_defined",
         "table",
     )
@@ -98,46 +169,26 @@ class Op:
     def __init__(
         self,
         name: str,
-        forward: str | Callable[..., Any] | None,
-        derivatives: tuple = (),
+        rule: Callable[..., tuple],
         *,
+        params: tuple[str, ...] = (),
         kink: Callable[..., bool] | None = None,
         guards: tuple = (),
-        broadcasts: bool = False,
         check: Callable[..., None] | None = None,
-        params: tuple[str, ...] = (),
         derivative: Callable[..., tuple] | None = None,
         user_defined: bool = False,
     ) -> None:
         self.name = name
-        # One or two operands, or (a primitive's joint ``derivative``) any number: None.
-        self.arity = None if derivative is not None else len(derivatives)
+        self.rule = rule
+        self.params = params
+        self.derivative = derivative
+        self.forward: Callable[..., Any] | None = None  # a primitive's, for traces' code
+        self.arity = None if derivative is not None else _arity(rule) - len(params)
         self.kink = kink
         self.guards = guards or (None,) * (self.arity or 0)
-        self.params = params
-        self.broadcasts = broadcasts
         self.check = check
         self.user_defined = user_defined
         self.table: OpTable | None = None
-        self.forward_code = forward if isinstance(forward, str) else None
-        self.derivative_code = tuple(derivatives) if self.forward_code else None
-        if self.forward_code is not None:
-            params = "x" if self.arity == 1 else "a, b"
-            joint = f"lambda {params}, out: ({', '.join(derivatives)},)"
-            self.forward = _compile(f"lambda {params}: {forward}", FLOAT_FUNCTIONS)
-            self.derivatives = tuple(
-                _compile(f"lambda {params}, out: {code}", FLOAT_FUNCTIONS) for code in derivatives
-            )
-            self.derivative = _compile(joint, FLOAT_FUNCTIONS)
-            self.node_derivative = _compile(joint, NODE_FUNCTIONS)
-        elif derivative is not None:
-            self.forward = forward
-            self.derivatives = ()
-            self.derivative = self.node_derivative = derivative
-        else:
-            self.forward = forward
-            self.derivatives = tuple(derivatives)
-            self.derivative = self.node_derivative = _joint(self.derivatives)
 
     @property
     def symbol(self) -> bool:
@@ -155,25 +206,17 @@ class Op:
         return f"Op({self.name!r})"
 
 
-def _joint(derivatives: tuple) -> Callable[..., tuple]:
-    """All of a row's local derivatives at once, from one function per operand."""
-
-    def all_locals(*args: Any) -> tuple:
-        return tuple(d(*args) for d in derivatives)
-
-    return all_locals
-
-
-def _compile(source: str, namespace: dict) -> Callable[..., Any]:
-    # Only the rows' own text (written in this package) is compiled; nothing a user typed.
-    return eval(compile(source, f"<op {source}>", "eval"), namespace)  # noqa: S307
+def _arity(rule: Callable) -> int:
+    return sum(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        for p in inspect.signature(rule).parameters.values()
+    )
 
 
 class OpTable:
-    """The rows of one node kind, by name; node classes generate their methods from it.
-
-    ``add(row)`` at run time installs the row's methods on the node class at once (and
-    ``remove(name)`` takes them away again): adding an op is adding a row.
+    """The rows of one table, by name. Node classes register an installer that gives them a
+    row's methods; ``add(row)`` at run time installs them at once (and ``remove(name)``
+    takes them away): adding an op is adding a row.
     """
 
     def __init__(self, kind: str, rows: list[Op]) -> None:
@@ -198,9 +241,8 @@ class OpTable:
         for remove in self._removers:
             remove(row)
 
-    def generate(self, install: Callable[[Op], None], remove: Callable[[Op], None]) -> None:
-        """Register a node class's method generator: run now on every row, later on new
-        rows."""
+    def install(self, install: Callable[[Op], None], remove: Callable[[Op], None]) -> None:
+        """Register a node class's installer: run now on every row, later on new rows."""
         self._installers.append(install)
         self._removers.append(remove)
         for row in self._rows.values():
@@ -216,8 +258,8 @@ class OpTable:
         return iter(list(self._rows.values()))
 
     def functions(self) -> tuple[str, ...]:
-        """The elementwise one-operand ops called like functions: ``exp``, ``tanh``, ...
-        (what the command line's expressions may call)."""
+        """The one-operand ops called like functions: ``exp``, ``tanh``, ... (what the
+        command line's expressions may call)."""
         return tuple(
             r.name
             for r in self
@@ -225,171 +267,44 @@ class OpTable:
         )
 
 
-# Leaves have no op. Constants (numbers an op wrapped) are leaves too, with their own marker.
-LEAF = Op("", None)
-CONSTANT = Op("", None)
-
-
-# --- the functions rows may call --------------------------------------------------------
-# On floats: math, each domain error a ValueError (ZeroDivisionError, OverflowError) with a
-# short reason; the machinery adds the op's name and the offending values to the message.
-
-
-def _div(a: float, b: float) -> float:
-    if b == 0:
-        raise ZeroDivisionError("division by zero")
-    return a / b
-
-
-def _pow(a: float, b: float) -> float:
-    if a == 0 and b < 0:
-        raise ZeroDivisionError("0 cannot be raised to a negative power")
-    if a < 0 and a > -INF and math.isfinite(b) and not float(b).is_integer():
-        raise ValueError("a negative base needs an integer exponent")
-    try:
-        return a**b
-    except OverflowError:
-        raise OverflowError("result overflows a float") from None
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        raise OverflowError("result overflows a float (exp(x) for x > 709.78)") from None
-
-
-def _log(x: float) -> float:
-    if x <= 0:
-        raise ValueError("input must be > 0")
-    return math.log(x)
-
-
-def _sqrt(x: float) -> float:
-    if x < 0:
-        raise ValueError("input must be >= 0")
-    return math.sqrt(x)
-
-
-def _sigmoid(x: float) -> float:
-    # Two branches so that exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def _relu(x: float) -> float:
-    return 0.0 if x <= 0 else x  # nan stays nan
-
-
-def _periodic(f: Callable[[float], float]) -> Callable[[float], float]:
-    """sin or cos, nan at ±inf as IEEE says (math.sin raises there): inf data propagates."""
-
-    def forward(x: float) -> float:
-        return f(x) if -INF < x < INF else math.nan
-
-    return forward
-
-
-def _is_node(x: Any) -> bool:
-    return hasattr(x, "_op")
-
-
-def _method(name: str, on_floats: Callable[[float], float]) -> Callable[[Any], Any]:
-    """A function of rows' derivatives under create_graph: a node's recorded method, or the
-    float function for a constant operand (passed as a number)."""
-
-    def call(x: Any) -> Any:
-        return getattr(x, name)() if _is_node(x) else on_floats(x)
-
-    call.__name__ = name
-    return call
-
-
-def _pow_base(a: Any, b: Any, out: Any) -> Any:
-    # d/da = b * a**(b-1). At a = 0 that is 0 for b >= 1 (and b = 1 gives 1), 0 for b = 0
-    # (PyTorch masks it) and infinite for 0 < b < 1. ``a > 0 or a < 0`` is ``a != 0``
-    # spelled so that it also works when a is a Value (whose == is identity).
-    if a > 0 or a < 0 or b >= 1:
-        try:
-            return b * a ** (b - 1)
-        except OverflowError:  # 1e-10 ** -30 is finite, its derivative is not: inf, as torch
-            return b * out / a  # (a != 0 here: 0 ** (b - 1) with b >= 1 cannot overflow)
-    return 0.0 if b <= 0 else INF
-
-
-def _pow_exponent(a: Any, b: Any, out: Any, log: Callable[[Any], Any]) -> Any:
-    # d/db = log(a) * a**b, defined for a > 0 only. A Value exponent requires a > 0 (the
-    # row's check), so the 0 here only ever lands on a constant exponent, whose local the
-    # reverse pass never uses. (``not a <= 0`` so that a nan base gives a nan gradient.)
-    return log(a) * out if not a <= 0 else 0.0
-
-
 def _positive_base_for_node_exponent(a: Any, b: Any) -> None:
-    if _is_node(b) and not (a.data if _is_node(a) else a) > 0:
-        base = a.data if _is_node(a) else a
-        if base != base:  # nan propagates, as all nan data does
+    # d (a ** b) / d b = log(a) * a ** b exists only for a > 0 (nan data propagates). A
+    # Value's rule; arrays follow numpy (nan where the base is negative), as PyTorch.
+    base = a.data if F._is_node(a) else a
+    if F._is_node(b) and base.__class__ is float and not base > 0:
+        if base != base:
             return
         raise ValueError(
             f"**: a Value exponent needs a base > 0 (d/db = log(a) * a**b), got base {base!r}"
         )
 
 
-FLOAT_FUNCTIONS: dict[str, Any] = {
-    "inf": INF,
-    "div": _div,
-    "pow": _pow,
-    "exp": _exp,
-    "log": _log,
-    "sqrt": _sqrt,
-    "tanh": math.tanh,
-    "sigmoid": _sigmoid,
-    "relu": _relu,
-    "sin": _periodic(math.sin),
-    "cos": _periodic(math.cos),
-    "pow_base": _pow_base,
-    "pow_exponent": lambda a, b, out: _pow_exponent(a, b, out, math.log),
-}
-
-NODE_FUNCTIONS: dict[str, Any] = {
-    **FLOAT_FUNCTIONS,
-    **{name: _method(name, FLOAT_FUNCTIONS[name]) for name in ("exp", "tanh", "sigmoid")},
-    "log": _method("log", math.log),
-    "sqrt": _method("sqrt", math.sqrt),
-    "sin": _method("sin", FLOAT_FUNCTIONS["sin"]),
-    "cos": _method("cos", FLOAT_FUNCTIONS["cos"]),
-    "pow_exponent": lambda a, b, out: _pow_exponent(a, b, out, _method("log", math.log)),
-}
+def _at_zero(x: Any, *params: Any, within: float = 0.0) -> bool:
+    return F.near_zero(x, within)
 
 
-def _at_zero(x: Any, *rest: Any, within: float = 0.0) -> bool:
-    return abs(x) <= within
+# Leaves have no op. Constants (numbers an op wrapped) are leaves too, with their own marker.
+LEAF = Op("", lambda: None)
+CONSTANT = Op("", lambda: None)
 
-
-# --- the scalar table ------------------------------------------------------------------
+# The ops of both node kinds (a Value's on floats, a Tensor's elementwise on arrays).
 # fmt: off
-SCALAR_OPS = OpTable("Value", [
-    #   name       forward          d out / d a (or d x)                 d out / d b
-    Op("+",       "a + b",         ("1.0",                              "1.0")),
-    Op("-",       "a - b",         ("1.0",                              "-1.0")),
-    Op("*",       "a * b",         ("b",                                "a")),
-    Op("/",       "div(a, b)",     ("1.0 / b",                          "-out / b"),
-       guards=(None, "nonzero")),
-    Op("**",      "pow(a, b)",     ("pow_base(a, b, out)",              "pow_exponent(a, b, out)"),
-       check=_positive_base_for_node_exponent),
-    Op("neg",     "-x",            ("-1.0",)),
-    Op("exp",     "exp(x)",        ("out",)),
-    Op("log",     "log(x)",        ("1.0 / x",),                        guards=("positive",)),
-    Op("tanh",    "tanh(x)",       ("1.0 - out * out",)),
-    Op("sigmoid", "sigmoid(x)",    ("out * (1.0 - out)",)),
-    Op("relu",    "relu(x)",       ("1.0 if x > 0 else 0.0",),          kink=_at_zero,
-       guards=("off_kink",)),
-    Op("sqrt",    "sqrt(x)",       ("0.5 / out if out > 0 else inf",),  guards=("positive",)),
-    Op("sin",     "sin(x)",        ("cos(x)",)),
-    Op("cos",     "cos(x)",        ("-sin(x)",)),
-    Op("abs",     "abs(x)",        ("1.0 if x > 0 else (-1.0 if x < 0 else 0.0)",),
-       kink=_at_zero, guards=("off_kink",)),
+ELEMENTWISE_OPS = OpTable("elementwise", [
+    Op("+",       add),
+    Op("-",       sub),
+    Op("*",       mul),
+    Op("/",       div,      guards=(None, "nonzero")),
+    Op("**",      power,    check=_positive_base_for_node_exponent),
+    Op("neg",     neg),
+    Op("exp",     exp),
+    Op("log",     log,      guards=("positive",)),
+    Op("tanh",    tanh),
+    Op("sigmoid", sigmoid),
+    Op("relu",    relu,     kink=_at_zero, guards=("off_kink",)),
+    Op("sqrt",    sqrt,     guards=("positive",)),
+    Op("sin",     sin),
+    Op("cos",     cos),
+    Op("abs",     absolute, kink=_at_zero, guards=("off_kink",)),
 ])
 # fmt: on
 

@@ -109,7 +109,12 @@ def primitive(
             return tuple(_local_array(name, r) for r in result)
         return result  # under create_graph: nodes
 
-    op = Op(name, forward, derivative=local_grads, user_defined=True)
+    def rule(*xs: object) -> tuple:
+        out = forward(*xs)
+        return out, local_grads(*xs, out)
+
+    op = Op(name, rule, derivative=local_grads, user_defined=True)
+    op.forward = forward
 
     def apply_primitive(*args: object) -> Node:
         if not args:

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 
 from . import tensor_ops as T
-from .engine import Node, apply, op_error
-from .modes import _modes, entered
-from .ops import CONSTANT, LEAF, Op
+from .engine import Node, apply
+from .modes import current
+from .ops import CONSTANT, ELEMENTWISE_OPS, LEAF, Op
 from .tensor_ops import IDENTITY, NO_GRADIENT, PASS, TENSOR_OPS, LinearMap
 
 _new = object.__new__
@@ -123,10 +123,9 @@ class Tensor(Node):
     (4.25, [-9.0, -13.0])
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db", "_args", "_g")
+    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db", "_args")
 
     _raw = _ndarray  # an array operand is kept as the array until someone reads .parents
-    _NO_OPERAND = np.empty(0)  # a one-operand node's _b (an instance of _raw: never a parent)
     _cleared_grad = None  # zero_grad sets None, as PyTorch's set_to_none
     __array_ufunc__ = None  # numpy defers to our operators (ndarray @ Tensor, 2.0 * Tensor)
 
@@ -136,11 +135,32 @@ class Tensor(Node):
         self.data = _as_array(data, "Tensor", copy=True)
         self.grad = None
         self.label = label
-        self.scope = _modes.scope
+        self.scope = current().scope
         self._op = LEAF
-        self._a = None
+        self._a = self._b = self._da = self._db = None
         self._args = ()
-        self._g = None
+
+    @staticmethod
+    def _node(op: Op, data: np.ndarray, operands: tuple, local_grads: tuple, params: tuple,
+              scope: tuple) -> Tensor:  # fmt: skip
+        """A new node: ``data`` computed by ``op`` from ``operands`` (none for a leaf)."""
+        node = _new(Tensor)
+        node.data = data
+        node.grad = None
+        node.label = ""
+        node.scope = scope
+        node._op = op
+        node._args = params
+        if len(operands) == 2:
+            node._a, node._b = operands
+            node._da, node._db = local_grads
+        elif len(operands) == 1:
+            node._a, node._b, node._da, node._db = operands[0], None, local_grads[0], None
+        elif operands:  # a primitive of more operands
+            node._a, node._b, node._da, node._db = operands, None, local_grads, None
+        else:
+            node._a = node._b = node._da = node._db = None
+        return node
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=20)
@@ -337,79 +357,36 @@ class Tensor(Node):
         return f"result has {data.size - int(finite.sum())} nan/inf element(s) of {data.size}"
 
     @staticmethod
-    def _locals(op: Op, xs: tuple, out: Any, params: tuple, parents: tuple) -> tuple:
-        """One local per operand: none toward a constant (a raw array), each elementwise one
-        fitted to a broadcast operand's shape, and ``+``'s identity toward a computed node
-        passed on without a copy."""
-        raw = _ndarray
-        if op.arity is None:  # a primitive: elementwise partials, broadcastable to out
-            local_grads = op.derivative(*xs, out, *params)
-            return tuple(
-                NO_GRADIENT if p.__class__ is raw else T.fit(d, np.shape(x), out.shape)
-                for p, x, d in zip(parents, xs, local_grads)
-            )
-        out_shape = out.shape
-        derivatives = op.derivatives
-        local_grads = [NO_GRADIENT] * len(parents)
-        for k in range(len(parents)):
-            p = parents[k]
-            if p.__class__ is raw or p._op is CONSTANT:
+    def _fit(op: Op, operands: tuple, out: Any, local_grads: tuple) -> tuple:
+        """The local gradients as a node keeps them: none toward a constant (a raw array or
+        a constant leaf: no gradient is computed for it, as for a PyTorch tensor that does not
+        require grad); an elementwise local summed back to an operand that was broadcast; a
+        local of 1.0 passed on without a multiplication (``+``: the identity, which copies
+        toward a leaf so that a leaf never shares its ``.grad``)."""
+        fitted = []
+        for operand, local in zip(operands, local_grads):
+            if operand.__class__ is _ndarray or operand._op is CONSTANT:
+                fitted.append(NO_GRADIENT)
                 continue
-            local = derivatives[k](*xs, out, *params)
-            shape = xs[k].shape
-            if shape != out_shape and op.broadcasts:
-                local = T.fit(local, shape, out_shape)
-            elif local is IDENTITY and p._a is not None:
-                local = PASS
-            local_grads[k] = local
-        return tuple(local_grads)
-
-    def _store(self, parents: tuple, local_grads: tuple, params: tuple) -> None:
-        arity = self._op.arity
-        if arity == 2:
-            self._a, self._b = parents
-            self._da, self._db = local_grads
-        elif arity == 1:
-            self._a, self._b = parents[0], self._NO_OPERAND
-            self._da, self._db = local_grads[0], None
-        else:
-            self._a, self._b, self._da = parents, self._NO_OPERAND, local_grads
-        self._args = params
-
-    def _node_locals(self) -> tuple:
-        # Parents as Tensors, so the derivative rule records a graph; constants as arrays.
-        parents = self.parents
-        xs = tuple(p.data if p._op is CONSTANT else p for p in parents)
-        try:
-            return self._locals(self._op, xs, self, self._args, parents)
-        except TypeError as error:
-            if self._op.user_defined:
-                raise NotImplementedError(
-                    f"primitive {self._op.name!r}: its derivative cannot be differentiated "
-                    f"again (create_graph): write it with Tensor operations such as x.exp() "
-                    f"instead of numpy functions ({error})"
-                ) from None
-            raise
+            if local.__class__ is float and local == 1.0:
+                local = IDENTITY if operand._a is None else PASS
+            if not isinstance(local, LinearMap) or local is IDENTITY or local is PASS:
+                shape = operand.data.shape
+                if shape != out.shape:
+                    local = T.fit(IDENTITY if local is PASS else local, shape, out.shape)
+            fitted.append(local)
+        return tuple(fitted)
 
     @staticmethod
-    def _constant_leaf(raw: np.ndarray, owner: Tensor | None = None, local: Any = None) -> Tensor:
-        node = _new(Tensor)
-        node.data = raw
-        node.grad = None  # a constant is a tensor that does not require grad (PyTorch)
-        node.label = ""
-        node.scope = _modes.scope
-        node._op = CONSTANT
-        node._a = None
-        node._args = ()
-        node._g = None
-        return node
+    def _constant_leaf(raw: np.ndarray) -> Tensor:
+        return Tensor._node(CONSTANT, raw, (), (), (), ())
 
     @staticmethod
     def _constant(g: Any) -> Tensor:
         return (
             g
             if isinstance(g, Tensor)
-            else Tensor._constant_leaf(Tensor._lift(g, T.TENSOR_OPS["+"]))
+            else Tensor._constant_leaf(Tensor._lift(g, ELEMENTWISE_OPS["+"]))
         )
 
     def _seed(self, grad: Any) -> np.ndarray:
@@ -432,10 +409,6 @@ class Tensor(Node):
         )
 
     @staticmethod
-    def _grad_is_unset(g: Any) -> bool:
-        return g is None
-
-    @staticmethod
     def _owned(g: Any) -> Any:
         # Maps such as reshape and transpose give views of their upstream gradient, which
         # + may have passed on to other nodes uncopied: a leaf must not share that memory.
@@ -450,38 +423,18 @@ class Tensor(Node):
             return True
         return bool(np.isfinite(g.data if isinstance(g, Node) else g).all())
 
-    _adds_inline = False  # leaves accumulate in place, and a constant takes none: below
-
-    @staticmethod
-    def _add_grads(order: list, token: object) -> None:
-        for node in order:  # a reverse pass's gradients, in its nodes' _g (engine._reverse_pass)
-            g = node._g
-            node._g = None
-            if g is token or g is None:  # none reached it, or it is a constant
-                continue
-            old = node.grad
-            if node._a is not None:  # computed nodes: a fresh array (they may share one)
-                node.grad = g if old is None else old + g
-            elif old is None:  # a leaf's grad is its own, accumulated in place (PyTorch)
-                node.grad = Tensor._owned(g)
-            else:
-                old += g
-
-    def _grad_before_pass(self) -> Any:
-        g = self.grad
-        return g.copy() if g.__class__ is _ndarray and self._a is None else g
-
-    def _show_grad(self, before: Any, total: Any) -> None:
-        if total is None:
+    def _add_to_grad(self, g: Any) -> None:
+        if g is None:  # a constant's: none is computed
             return
-        if self._a is not None:
-            self.grad = total if before is None else before + total
-        elif before is not None:
-            self.grad[...] = before + total
-        elif self.grad is None:
-            self.grad = Tensor._owned(total)
-        else:
-            self.grad[...] = total
+        old = self.grad
+        if old is None:  # a leaf gets an array of its own; computed nodes may share one
+            self.grad = g if isinstance(g, Node) or self._a is not None else Tensor._owned(g)
+            if self.grad.__class__ is not _ndarray and not isinstance(g, Node):
+                self.grad = np.array(g, dtype=np.float64)  # numpy gives 0-d results as scalars
+        elif self._a is None and old.__class__ is _ndarray and not isinstance(g, Node):
+            old += g  # a leaf's grad is its own array, accumulated in place (PyTorch)
+        else:  # a gradient with a graph (create_graph) stays a graph
+            self.grad = old + g
 
     def _zeros(self) -> np.ndarray:
         return np.zeros(self.data.shape)
@@ -497,64 +450,26 @@ class Tensor(Node):
 Tensor._kind = Tensor
 
 
-# --- the generated methods ------------------------------------------------------------
+# --- the methods of the tables' rows -------------------------------------------------
 
 
-def _made(op: Op, data: Any, parents: tuple, xs: tuple) -> Tensor:
-    """The result node of an elementwise op in the common case (no mode open): what
-    ``engine.record`` makes, without looking the modes up."""
-    if data.__class__ is not _ndarray or data.dtype is not _float64:
-        data = Tensor._result(data, op)
-    node = _new(Tensor)
-    node.data = data
-    node.grad = None
-    node.label = ""
-    node.scope = ()
-    node._op = op
-    node._store(parents, Tensor._locals(op, xs, data, (), parents), ())
-    node._g = None
-    return node
-
-
-def _binary(op: Op, reflected: bool) -> Any:
-    forward = op.forward
+def _two_operand_method(op: Op, reflected: bool) -> Any:
+    """``a * b`` (and ``2 * a``, reflected) on Tensors: the row's rule on the arrays, through
+    the engine's general path."""
 
     def method(self: Tensor, other: Any) -> Any:
-        cls = other.__class__
-        if cls is Tensor:
-            y = other.data
-        elif cls is _ndarray and other.dtype is _float64:  # a data batch: a raw constant
-            y = other
-        elif isinstance(other, LinearMap):
+        if isinstance(other, LinearMap):
             return NotImplemented  # upstream * local under create_graph: the map applies
-        else:
-            return apply(op, (other, self) if reflected else (self, other), (), Tensor)
-        if entered or op.check is not None:  # a mode or scope is open: the general path
-            return apply(op, (other, self) if reflected else (self, other), (), Tensor)
-        xs, parents = (
-            ((y, self.data), (other, self)) if reflected else ((self.data, y), (self, other))
-        )
-        try:
-            data = forward(*xs)
-        except (ValueError, TypeError) as error:  # shapes that do not broadcast or multiply
-            raise op_error(op, Tensor, xs, error) from None
-        return _made(op, data, parents, xs)
+        return apply(op, (other, self) if reflected else (self, other), (), Tensor)
 
     return method
 
 
-def _unary(op: Op) -> Any:
-    forward = op.forward
+def _one_operand_method(op: Op) -> Any:
+    """``x.tanh()`` on a Tensor: the row's rule on the array, through the general path."""
 
     def method(self: Tensor) -> Any:
-        if entered:
-            return apply(op, (self,), (), Tensor)
-        x = self.data
-        try:
-            data = forward(x)
-        except (ValueError, TypeError) as error:
-            raise op_error(op, Tensor, (x,), error) from None
-        return _made(op, data, (self,), (x,))
+        return apply(op, (self,), (), Tensor)
 
     return method
 
@@ -562,16 +477,20 @@ def _unary(op: Op) -> Any:
 def _install(op: Op) -> None:
     """Give Tensor the methods of a row without parameters (the others are written above,
     where they check their parameters)."""
-    if op.params or op.arity not in (1, 2):
+    if op.params:
         return
     if op.arity == 2:
         forward, reflected = op.methods
-        methods = {forward: _binary(op, False), reflected: _binary(op, True)}
+        methods = {
+            forward: _two_operand_method(op, False),
+            reflected: _two_operand_method(op, True),
+        }
     else:
-        methods = dict.fromkeys(op.methods, _unary(op))
+        methods = dict.fromkeys(op.methods, _one_operand_method(op))
     for name, method in methods.items():
         method.__name__ = method.__qualname__ = name
-        method.__doc__ = f"The op {op.name!r} (a row of autograd.tensor_ops.TENSOR_OPS)."
+        rule = f"{op.rule.__module__}.{op.rule.__name__}"
+        method.__doc__ = f"The op {op.name!r}: see its rule, {rule}."
         setattr(Tensor, name, method)
 
 
@@ -581,4 +500,5 @@ def _uninstall(op: Op) -> None:
             delattr(Tensor, name)
 
 
-TENSOR_OPS.generate(_install, _uninstall)
+ELEMENTWISE_OPS.install(_install, _uninstall)
+TENSOR_OPS.install(_install, _uninstall)

@@ -28,11 +28,11 @@ that the gradient is summed back down to the operand's shape.
 from __future__ import annotations
 
 import math
-import operator
 from typing import Any
 
 import numpy as np
 
+from . import functions as F
 from .engine import Node
 from .ops import Op, OpTable
 
@@ -42,18 +42,6 @@ from .ops import Op, OpTable
 def _raw(x: Any) -> Any:
     """The array behind x (masks are computed from data, never recorded)."""
     return x.data if isinstance(x, Node) else x
-
-
-def _exp(x: Any) -> Any:
-    return x.exp() if isinstance(x, Node) else np.exp(x)
-
-
-def _sin(x: Any) -> Any:
-    return x.sin() if isinstance(x, Node) else np.sin(x)
-
-
-def _cos(x: Any) -> Any:
-    return x.cos() if isinstance(x, Node) else np.cos(x)
 
 
 # Reductions on arrays call the ufuncs' reduce directly: ``x.sum(...)`` goes through a Python
@@ -68,16 +56,6 @@ def _sum(g: Any, axis: Any, keepdims: bool) -> Any:
         if isinstance(g, Node)
         else _add_reduce(g, axis, None, None, keepdims)
     )
-
-
-def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    # exp of -|x| never overflows: 1/(1+z) for x >= 0 and z/(1+z) below, with z = e^-|x|.
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0, z) / (1.0 + z)
-
-
-def _sigmoid(x: Any) -> Any:
-    return x.sigmoid() if isinstance(x, Node) else _sigmoid_array(x)
 
 
 _sum_axes_cache: dict[tuple, tuple] = {}
@@ -498,14 +476,14 @@ class LogSoftmaxGrad(LinearMap):
         self.axis = axis
 
     def __rmul__(self, g: Any) -> Any:
-        return g - _exp(self.out) * _sum(g, self.axis, True)
+        return g - F.exp(self.out) * _sum(g, self.axis, True)
 
     def code(self, g: str, operands: list[str], out: str, params: list[str]) -> str | None:
         return f"{g} - np.exp({out}) * np.add.reduce({g}, {self.axis!r}, None, None, True)"
 
     def jvp(self, tangent: Any, shape: tuple) -> Any:
         # The Jacobian is I - 1 softmax^T along the axis: forwards t - sum(softmax * t).
-        return tangent - _sum(_exp(self.out) * tangent, self.axis, True)
+        return tangent - _sum(F.exp(self.out) * tangent, self.axis, True)
 
 
 class SoftmaxGrad(LinearMap):
@@ -538,34 +516,12 @@ def scatter_add(g: np.ndarray, shape: tuple, index: tuple, basic: bool) -> np.nd
     return out
 
 
-# --- forwards and derivatives ----------------------------------------------------------
+# --- the rules -------------------------------------------------------------------------
+# Each rule runs on arrays (forward time) and on Tensors (under create_graph: the parents are
+# nodes, so the forward is recorded and the linear maps it returns build Tensor ops).
 
 
-def _pow_base(a: Any, b: Any, out: Any) -> Any:
-    # d/da = b * a**(b-1), and 0 where b == 0 (PyTorch masks it): raising to b - 1 + [b == 0]
-    # gives 0 * a**0 = 0 there, never 0 * inf.
-    if not isinstance(b, Node):
-        if np.ndim(b) == 0 and b == 2:  # the square with a number exponent: cheap, common
-            return 2.0 * a
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return b * a ** (b - 1 + (b == 0))
-    # An exponent that is a node (create_graph) keeps its own derivative: no shortcut.
-    return b * a ** (b - 1 + (b.data == 0))
-
-
-def _pow_exponent(a: Any, b: Any, out: Any) -> Any:
-    # d/db = log(a) * a**b, and 0 where a == 0 (PyTorch masks a == 0 for b >= 0; a**b is 0 or
-    # 1 there); nan for a < 0, as in PyTorch. Computed only for an exponent that is a node.
-    zero = _raw(a) == 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return out * _log(a + zero if zero.any() else a)
-
-
-def _log(x: Any) -> Any:
-    return x.log() if isinstance(x, Node) else np.log(x)
-
-
-def _max_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> tuple:
+def _max_derivative(x: Any, out: Any, axis: Any, keepdims: bool) -> LinearMap:
     X = _raw(x)
     kept = kept_shape(X.shape, axis)
     hits = X == _raw(out).reshape(kept)
@@ -602,29 +558,123 @@ def _matmul_g_shape(a: Any, b: Any, out: Any) -> tuple | None:
     return g_shape
 
 
-def _matmul_left(a: Any, b: Any, out: Any) -> LinearMap:
-    return MatmulGrad(b, True, a.shape, _matmul_g_shape(a, b, out))
-
-
-def _matmul_right(a: Any, b: Any, out: Any) -> LinearMap:
-    return MatmulGrad(a, False, b.shape, _matmul_g_shape(a, b, out))
-
-
-def _transpose_derivative(x: Any, out: Any, axes: tuple) -> LinearMap:
+def _inverse(axes: tuple) -> tuple:
     inverse = [0] * len(axes)
     for i, a in enumerate(axes):
         inverse[a] = i
-    return Transpose(tuple(inverse))
+    return tuple(inverse)
 
 
-def _positive(x: Any) -> np.ndarray:
-    # relu's local gradient, 1.0 where x > 0 (0 at 0 and at nan, as PyTorch), as float64: numpy
-    # multiplies floats by floats about twice as fast as by booleans.
-    return np.greater(_raw(x), 0.0).astype(np.float64)
+def _clip_mask(x: Any, lo: float, hi: float) -> np.ndarray:
+    X = _raw(x)
+    return (X >= lo) & (X <= hi)  # PyTorch's clamp: the bounds themselves pass the gradient
+
+
+# The forwards, on an array or (under create_graph) on a Tensor, whose method records it.
+
+
+def _softplus_of(x: Any) -> Any:
+    return x.softplus() if isinstance(x, Node) else np.logaddexp(0.0, x)
+
+
+def _mean_of(x: Any, axis: Any, keepdims: bool) -> Any:
+    return x.mean(axis, keepdims) if isinstance(x, Node) else _mean(x, axis, keepdims)
+
+
+def _max_of(x: Any, axis: Any, keepdims: bool) -> Any:
+    return (
+        x.max(axis, keepdims) if isinstance(x, Node) else _max_reduce(x, axis, None, None, keepdims)
+    )
+
+
+def _scatter_add_of(g: Any, shape: tuple, index: tuple, basic: bool) -> Any:
+    return (
+        g.scatter_add(shape, index) if isinstance(g, Node) else scatter_add(g, shape, index, basic)
+    )
+
+
+def _broadcast_to_of(x: Any, shape: tuple) -> Any:
+    return x.broadcast_to(shape) if isinstance(x, Node) else np.broadcast_to(x, shape).copy()
+
+
+def _log_softmax_of(x: Any, axis: int) -> Any:
+    return x.log_softmax(axis) if isinstance(x, Node) else _log_softmax(x, axis)
+
+
+def _softmax_of(x: Any, axis: int) -> Any:
+    return x.softmax(axis) if isinstance(x, Node) else _softmax(x, axis)
+
+
+def matmul(a, b):
+    out = a @ b
+    return out, (
+        MatmulGrad(b, True, a.shape, _matmul_g_shape(a, b, out)),
+        MatmulGrad(a, False, b.shape, _matmul_g_shape(a, b, out)),
+    )
+
+
+def softplus(x):
+    out = _softplus_of(x)
+    return out, (F.sigmoid(x),)
+
+
+def clip(x, lo, hi):
+    out = x.clip(lo, hi)
+    return out, (_clip_mask(x, lo, hi),)
+
+
+def sum_(x, axis, keepdims):
+    out = _sum(x, axis, keepdims)
+    return out, (shared(Expand, x.shape, axis, False),)
+
+
+def mean(x, axis, keepdims):
+    out = _mean_of(x, axis, keepdims)
+    return out, (shared(Expand, x.shape, axis, True),)
+
+
+def max_(x, axis, keepdims):
+    out = _max_of(x, axis, keepdims)
+    return out, (_max_derivative(x, out, axis, keepdims),)
+
+
+def reshape(x, shape):
+    out = x.reshape(shape)
+    return out, (shared(Reshape, x.shape),)
+
+
+def transpose(x, axes):
+    out = x.transpose(axes)
+    return out, (Transpose(_inverse(axes)),)
+
+
+def index(x, index, basic):
+    out = x[index]
+    return out, (Scatter(x.shape, index, basic),)
+
+
+def scatter_add_(g, shape, index, basic):
+    out = _scatter_add_of(g, shape, index, basic)
+    return out, (Gather(index),)
+
+
+def broadcast_to(x, shape):
+    out = _broadcast_to_of(x, shape)
+    return out, (SumTo(x.shape, sum_axes(shape, x.shape), None),)
+
+
+def log_softmax(x, axis):
+    out = _log_softmax_of(x, axis)
+    return out, (LogSoftmaxGrad(out, axis),)
+
+
+def softmax(x, axis):
+    out = _softmax_of(x, axis)
+    return out, (SoftmaxGrad(out, axis),)
 
 
 def _has_zero(x: np.ndarray, *params: Any, within: float = 0.0) -> bool:
-    return bool((np.abs(x) <= within).any())
+    return F.near_zero(x, within)
 
 
 def _at_bound(x: np.ndarray, lo: float, hi: float, within: float = 0.0) -> bool:
@@ -637,69 +687,23 @@ def _has_ties(x: np.ndarray, axis: Any, keepdims: bool, within: float = 0.0) -> 
     return bool((hits.sum(axis=axis) > 1).any())
 
 
-def _clip_mask(x: Any, lo: float, hi: float) -> np.ndarray:
-    X = _raw(x)
-    return (X >= lo) & (X <= hi)  # PyTorch's clamp: the bounds themselves pass the gradient
-
-
-def _identity(*args: Any) -> LinearMap:
-    return IDENTITY
-
-
-def _minus_one(*args: Any) -> float:
-    return -1.0
-
-
-# --- the table -------------------------------------------------------------------------
+# --- the table of the ops only arrays have ----------------------------------------------
+# (the elementwise ops, Value's too, are ops.ELEMENTWISE_OPS)
 # fmt: off
 TENSOR_OPS = OpTable("Tensor", [
-    #   name        forward               derivatives: d out / d operand, one per operand
-    Op("+",        operator.add,          (_identity, _identity), broadcasts=True),
-    Op("-",        operator.sub,          (_identity, _minus_one), broadcasts=True),
-    Op("*",        operator.mul,          (lambda a, b, out: b, lambda a, b, out: a),
-       broadcasts=True),
-    Op("/",        operator.truediv,      (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
-       broadcasts=True, guards=(None, "nonzero")),
-    Op("**",       operator.pow,          (_pow_base, _pow_exponent), broadcasts=True),
-    Op("neg",      operator.neg,          (_minus_one,)),
-    Op("exp",      np.exp,                (lambda x, out: out,)),
-    Op("log",      np.log,                (lambda x, out: 1.0 / x,), guards=("positive",)),
-    Op("tanh",     np.tanh,               (lambda x, out: 1.0 - out * out,)),
-    Op("sigmoid",  _sigmoid_array,        (lambda x, out: out * (1.0 - out),)),
-    Op("relu",     lambda x: np.maximum(x, 0.0), (lambda x, out: _positive(x),),
-       kink=_has_zero, guards=("off_kink",)),
-    Op("sqrt",     np.sqrt,               (lambda x, out: 0.5 / out,), guards=("positive",)),
-    Op("sin",      np.sin,                (lambda x, out: _cos(x),)),
-    Op("cos",      np.cos,                (lambda x, out: -_sin(x),)),
-    Op("abs",      np.abs,                (lambda x, out: np.sign(_raw(x)),), kink=_has_zero,
-       guards=("off_kink",)),
-    Op("softplus", lambda x: np.logaddexp(0.0, x), (lambda x, out: _sigmoid(x),)),
-    Op("@",        np.matmul,             (_matmul_left, _matmul_right)),
+    Op("@",            matmul),
+    Op("softplus",     softplus),
     # Ops with parameters: their methods (which check the parameters) are written in tensor.py.
-    Op("clip",     np.clip,               (lambda x, out, lo, hi: _clip_mask(x, lo, hi),),
-       kink=_at_bound, params=("lo", "hi")),
-    Op("sum",      lambda x, axis, keepdims: _add_reduce(x, axis, None, None, keepdims),
-       (lambda x, out, axis, keepdims: shared(Expand, x.shape, axis, False),),
-       params=("axis", "keepdims")),
-    Op("mean",     _mean,
-       (lambda x, out, axis, keepdims: shared(Expand, x.shape, axis, True),),
-       params=("axis", "keepdims")),
-    Op("max",      lambda x, axis, keepdims: _max_reduce(x, axis, None, None, keepdims),
-       (_max_derivative,), kink=_has_ties, params=("axis", "keepdims")),
-    Op("reshape",  np.reshape,            (lambda x, out, shape: shared(Reshape, x.shape),),
-       params=("shape",)),
-    Op("transpose", np.transpose,         (_transpose_derivative,), params=("axes",)),
-    Op("index",    lambda x, index, basic: x[index],
-       (lambda x, out, index, basic: Scatter(x.shape, index, basic),),
-       params=("index", "basic")),
-    Op("scatter_add", scatter_add,        (lambda g, out, shape, index, basic: Gather(index),),
-       params=("shape", "index", "basic")),
-    Op("broadcast_to", lambda x, shape: np.broadcast_to(x, shape).copy(),
-       (lambda x, out, shape: SumTo(x.shape, sum_axes(shape, x.shape), None),),
-       params=("shape",)),
-    Op("log_softmax", _log_softmax,       (lambda x, out, axis: LogSoftmaxGrad(out, axis),),
-       params=("axis",)),
-    Op("softmax",  _softmax,              (lambda x, out, axis: SoftmaxGrad(out, axis),),
-       params=("axis",)),
+    Op("clip",         clip,         params=("lo", "hi"), kink=_at_bound),
+    Op("sum",          sum_,         params=("axis", "keepdims")),
+    Op("mean",         mean,         params=("axis", "keepdims")),
+    Op("max",          max_,         params=("axis", "keepdims"), kink=_has_ties),
+    Op("reshape",      reshape,      params=("shape",)),
+    Op("transpose",    transpose,    params=("axes",)),
+    Op("index",        index,        params=("index", "basic")),
+    Op("scatter_add",  scatter_add_, params=("shape", "index", "basic")),
+    Op("broadcast_to", broadcast_to, params=("shape",)),
+    Op("log_softmax",  log_softmax,  params=("axis",)),
+    Op("softmax",      softmax,      params=("axis",)),
 ])
 # fmt: on

@@ -1,11 +1,11 @@
 """``Value``: one scalar node of the graph.
 
-Its operator and elementwise methods are generated from the rows of the scalar table
-(``ops.SCALAR_OPS``): each row's forward and derivatives are inlined into a method that, in
-the common case (two Values, or a Value and a float, no mode open), builds the node with no
-further call. Everything else (ints, numpy scalars, ``no_grad``, ``detect_anomaly``, a
-``name_scope``, rows with a ``check``) goes through the machinery's one general path,
-``engine.apply`` / ``engine.record``.
+Its operator and elementwise methods come from the rows of ``ops.ELEMENTWISE_OPS``: each is
+a plain function (``_two_operand_method`` / ``_one_operand_method`` below) that calls the
+row's rule on the operands' floats and keeps the result and the local derivatives on a new
+node. Stepping into ``a * b`` with a debugger goes from the method into the rule, ``ops.mul``.
+Anything but the common case (two Values or a Value and a float, grad on, anomaly off) takes
+the engine's one general path, ``engine.apply``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, apply, op_error, record
-from .modes import _modes, current, entered, record_guard, tracing
-from .ops import CONSTANT, FLOAT_FUNCTIONS, LEAF, SCALAR_OPS, Op, describe_call
+from .engine import Node, apply, op_error
+from .modes import current, record_guard
+from .ops import CONSTANT, ELEMENTWISE_OPS, LEAF, Op, describe_call
 
 _new = object.__new__
 
@@ -56,10 +56,9 @@ class Value(Node):
     (4.3891, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db", "_g")
+    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db")
 
     _raw = float  # a number operand is kept as a float until someone reads .parents
-    _NO_OPERAND = math.nan  # a one-operand node's _b (an instance of _raw: never a parent)
     _cleared_grad = 0.0
     __array_ufunc__ = None  # numpy defers to our operators instead of making object arrays
 
@@ -69,10 +68,30 @@ class Value(Node):
         self.data = _as_float(data)
         self.grad = 0.0
         self.label = label
-        self.scope = _modes.scope
+        self.scope = current().scope
         self._op = LEAF
-        self._a = None
-        self._g = None
+        self._a = self._b = self._da = self._db = None
+
+    @staticmethod
+    def _node(op: Op, data: float, operands: tuple, local_grads: tuple, params: tuple,
+              scope: tuple) -> Value:  # fmt: skip
+        """A new node: ``data`` computed by ``op`` from ``operands`` (none for a leaf)."""
+        node = _new(Value)
+        node.data = data
+        node.grad = 0.0
+        node.label = ""
+        node.scope = scope
+        node._op = op
+        if len(operands) == 2:
+            node._a, node._b = operands
+            node._da, node._db = local_grads
+        elif len(operands) == 1:
+            node._a, node._b, node._da, node._db = operands[0], None, local_grads[0], None
+        elif operands:  # a primitive of more operands
+            node._a, node._b, node._da, node._db = operands, None, local_grads, None
+        else:
+            node._a = node._b = node._da = node._db = None
+        return node
 
     def __repr__(self) -> str:
         extra = f", label={self.label!r}" if self.label else ""
@@ -87,26 +106,22 @@ class Value(Node):
     # records, a comparison is a guard of the program (a replay must take the same branch).
     def __lt__(self, other: Any) -> bool:
         result = self.data < (other.data if isinstance(other, Value) else other)
-        if tracing[0]:
-            record_guard("<", self, other, result)
+        record_guard("<", self, other, result)
         return result
 
     def __le__(self, other: Any) -> bool:
         result = self.data <= (other.data if isinstance(other, Value) else other)
-        if tracing[0]:
-            record_guard("<=", self, other, result)
+        record_guard("<=", self, other, result)
         return result
 
     def __gt__(self, other: Any) -> bool:
         result = self.data > (other.data if isinstance(other, Value) else other)
-        if tracing[0]:
-            record_guard(">", self, other, result)
+        record_guard(">", self, other, result)
         return result
 
     def __ge__(self, other: Any) -> bool:
         result = self.data >= (other.data if isinstance(other, Value) else other)
-        if tracing[0]:
-            record_guard(">=", self, other, result)
+        record_guard(">=", self, other, result)
         return result
 
     __hash__ = object.__hash__
@@ -122,6 +137,10 @@ class Value(Node):
         return data if data.__class__ is float else _as_float(data, f"{op.name}: forward result")
 
     @staticmethod
+    def _fit(op: Op, operands: tuple, out: float, local_grads: tuple) -> tuple:
+        return local_grads  # a scalar's local derivative is a number: nothing to fit
+
+    @staticmethod
     def _error_context(op: Op, xs: tuple) -> str:
         return f", at {describe_call(op.name, xs)}"
 
@@ -134,65 +153,12 @@ class Value(Node):
         return None if math.isfinite(data) else f"result is {data!r}"
 
     @staticmethod
-    def _locals(op: Op, xs: tuple, out: float, params: tuple, parents: tuple) -> tuple:
-        return op.derivative(*xs, out)
-
-    def _store(self, parents: tuple, local_grads: tuple, params: tuple) -> None:
-        if self._op.arity == 2:
-            self._a, self._b = parents
-            self._da, self._db = local_grads
-        elif self._op.arity == 1:
-            self._a, self._b = parents[0], self._NO_OPERAND
-            self._da, self._db = local_grads[0], 0.0
-        else:
-            self._a, self._b, self._da = parents, self._NO_OPERAND, local_grads
-
-    def _node_locals(self) -> tuple:
-        # Parents as Values, so the derivative rule records a graph; constants as numbers,
-        # so that e.g. x**3 at x < 0 stays a power with a number exponent.
-        a = self._a
-        if a.__class__ is tuple:
-            args = [p.data if p.__class__ is not float and p._op is CONSTANT else p for p in a]
-        elif self._op.arity == 1:
-            args = [a.data if a._op is CONSTANT else a]
-        else:
-            args = [p if p.__class__ is float or p._op is not CONSTANT else p.data
-                    for p in (a, self._b)]  # fmt: skip
-        op = self._op
-        try:
-            return op.node_derivative(*args, self)
-        except TypeError as error:
-            if op.user_defined:
-                raise NotImplementedError(
-                    f"primitive {op.name!r}: its derivative cannot be differentiated again "
-                    f"(create_graph): write it with Value operations such as x.exp() "
-                    f"instead of math functions ({error})"
-                ) from None
-            raise
-
-    @staticmethod
-    def _constant_leaf(raw: float, owner: Value | None = None, local: Any = None) -> Value:
-        node = _new(Value)
-        node.data = raw
-        # Until now no pass gave it a gradient; one would have added upstream * local to 0.
-        if owner is None or Value._grad_is_unset(owner.grad):
-            node.grad = 0.0
-        else:
-            node.grad = 0.0 + owner.grad * local
-        node.label = ""
-        node.scope = _modes.scope
-        node._op = CONSTANT
-        node._a = None
-        node._g = None
-        return node
+    def _constant_leaf(raw: float) -> Value:
+        return Value._node(CONSTANT, raw, (), (), (), ())
 
     @staticmethod
     def _constant(g: Any) -> Value:
         return g if isinstance(g, Value) else Value._constant_leaf(_as_float(g))
-
-    @staticmethod
-    def _grad_is_unset(g: Any) -> bool:
-        return g.__class__ is float and g == 0.0  # a fresh or zeroed Value's grad
 
     def _seed(self, grad: Any) -> float:
         return _as_float(grad, "backward: grad")
@@ -201,23 +167,20 @@ class Value(Node):
     def _finite(g: Any) -> bool:
         return math.isfinite(g if g.__class__ is float else g.data)
 
-    # backward() adds each gradient to .grad inside the pass, as soon as it is final (a
-    # float is added, never changed in place): no second loop over the nodes.
-    _adds_inline = True
-
-    def _grad_before_pass(self) -> Any:
-        return self.grad
-
-    def _show_grad(self, before: Any, total: Any) -> None:
-        self.grad = before + total
-
-    @staticmethod
-    def _zeros() -> float:
-        return 0.0
+    def _add_to_grad(self, g: Any) -> None:
+        old = self.grad
+        if old.__class__ is float and old == 0.0 and g.__class__ is not float:
+            self.grad = g  # a gradient with a graph (create_graph): 0.0 + g would add a node
+        else:
+            self.grad = old + g
 
     @staticmethod
     def _jvp(local: Any, tangent: Any) -> Any:
         return local * tangent  # a scalar's Jacobian is its local derivative
+
+    @staticmethod
+    def _zeros() -> float:
+        return 0.0
 
     @staticmethod
     def _owned(g: Any) -> Any:
@@ -227,135 +190,67 @@ class Value(Node):
 Value._kind = Value
 
 
-# --- the generated methods ------------------------------------------------------------
-# The templates take a row's code where the braces are. Error wording, modes, scopes and
-# every operand but a Value or a float belong to the machinery (apply, record, op_error).
-
-_BINARY = """
-def method(self, other):
-{operands}
-    try:
-        out = {forward}
-        da = {da}
-        db = {db}
-    except (ArithmeticError, ValueError) as error:
-        raise op_error(OP, Value, (a, b), error) from None
-    if entered:
-        scope = current().fast
-        if scope is None:
-            return record(Value, OP, out, ({first}, {second}), (a, b), (), (da, db))
-    else:
-        scope = ()
-    node = new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node.scope = scope
-    node._op = OP
-    node._a = {first}
-    node._b = {second}
-    node._da = da
-    node._db = db
-    node._g = None
-    return node
-"""
-
-# How the two operands are read: ``x * y`` (self on the left; a Value or a float on the
-# right), and the reflected ``2 * x`` (x.__rmul__(2.0): a float on the left).
-_OPERANDS = """
-    if other.__class__ is Value:
-        b = other.data
-    elif other.__class__ is float:
-        b = other
-    else:
-        return apply(OP, (self, other), (), Value)
-    a = self.data"""
-_REFLECTED_OPERANDS = """
-    if other.__class__ is not float:
-        return apply(OP, (other, self), (), Value)
-    a = other
-    b = self.data"""
-
-_UNARY = """
-def method(self):
-    x = self.data
-    try:
-        out = {forward}
-        dx = {dx}
-    except (ArithmeticError, ValueError) as error:
-        raise op_error(OP, Value, (x,), error) from None
-    if entered:
-        scope = current().fast
-        if scope is None:
-            return record(Value, OP, out, (self,), (x,), (), (dx,))
-    else:
-        scope = ()
-    node = new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node.scope = scope
-    node._op = OP
-    node._a = self
-    node._b = NO_OPERAND
-    node._da = dx
-    node._db = 0.0
-    node._g = None
-    return node
-"""
+# --- the methods of the table's rows ---------------------------------------------------
 
 
-def _generated(template: str, op: Op, **code: str) -> Any:
-    namespace = {
-        **FLOAT_FUNCTIONS,
-        "Value": Value,
-        "OP": op,
-        "apply": apply,
-        "record": record,
-        "op_error": op_error,
-        "entered": entered,
-        "current": current,
-        "new": _new,
-        "NO_OPERAND": Value._NO_OPERAND,
-    }
-    exec(compile(template.format(**code), f"<Value {op.name}>", "exec"), namespace)  # noqa: S102
-    return namespace["method"]
+def _two_operand_method(op: Op, reflected: bool) -> Any:
+    """``a * b`` (and ``2 * a``, reflected): the row's rule on the two floats, its result
+    and local derivatives kept on a new node."""
+
+    def method(self: Value, other: Any) -> Any:
+        modes = current()
+        if other.__class__ is Value:
+            y = other.data
+        elif other.__class__ is float:
+            y = other
+        else:  # an int, a numpy scalar, something else: the general path lifts or refuses
+            return apply(op, (other, self) if reflected else (self, other), (), Value)
+        if modes.fast is None or op.check is not None:  # no_grad, detect_anomaly, a check
+            return apply(op, (other, self) if reflected else (self, other), (), Value)
+        a, b = (other, self) if reflected else (self, other)
+        x, y = (y, self.data) if reflected else (self.data, y)
+        try:
+            out, (da, db) = op.rule(x, y)
+        except (ArithmeticError, ValueError) as error:
+            raise op_error(op, Value, (x, y), error) from None
+        return Value._node(op, out, (a, b), (da, db), (), modes.fast)
+
+    return method
 
 
-def _general(op: Op, reflected: bool = False) -> Any:
-    if op.arity == 1:
-        return lambda self: apply(op, (self,), (), Value)
-    if reflected:
-        return lambda self, other: apply(op, (other, self), (), Value)
-    return lambda self, other: apply(op, (self, other), (), Value)
+def _one_operand_method(op: Op) -> Any:
+    """``x.tanh()``: the row's rule on the float, its result and local derivative kept on a
+    new node."""
+
+    def method(self: Value) -> Any:
+        modes = current()
+        if modes.fast is None:
+            return apply(op, (self,), (), Value)
+        x = self.data
+        try:
+            out, local_grads = op.rule(x)
+        except (ArithmeticError, ValueError) as error:
+            raise op_error(op, Value, (x,), error) from None
+        return Value._node(op, out, (self,), local_grads, (), modes.fast)
+
+    return method
 
 
 def _install(op: Op) -> None:
-    """Give Value the methods of a row: generated fast paths, or the general path for a row
-    that is not code or that checks its operands first (``**``)."""
-    fast = op.forward_code is not None and op.check is None
+    """Give Value the methods of a row."""
     if op.arity == 2:
         forward, reflected = op.methods
-        da, db = op.derivative_code or ("", "")
-        code = {"forward": op.forward_code, "da": da, "db": db}
-        straight = {"operands": _OPERANDS, "first": "self", "second": "other"}
-        swapped = {"operands": _REFLECTED_OPERANDS, "first": "other", "second": "self"}
         methods = {
-            forward: _generated(_BINARY, op, **code, **straight) if fast else _general(op),
-            reflected: (_generated(_BINARY, op, **code, **swapped) if fast else _general(op, True)),
+            forward: _two_operand_method(op, False),
+            reflected: _two_operand_method(op, True),
         }
-    elif op.arity == 1:
-        method = (
-            _generated(_UNARY, op, forward=op.forward_code, dx=op.derivative_code[0])
-            if fast
-            else _general(op)
-        )
-        methods = dict.fromkeys(op.methods, method)
     else:
-        return
+        methods = dict.fromkeys(op.methods, _one_operand_method(op))
     for name, method in methods.items():
         method.__name__ = method.__qualname__ = name
-        method.__doc__ = f"The op {op.name!r} (a row of autograd.ops.SCALAR_OPS)."
+        method.__doc__ = (
+            f"The op {op.name!r}: see its rule, {op.rule.__module__}.{op.rule.__name__}."
+        )
         setattr(Value, name, method)
 
 
@@ -365,4 +260,4 @@ def _uninstall(op: Op) -> None:
             delattr(Value, name)
 
 
-SCALAR_OPS.generate(_install, _uninstall)
+ELEMENTWISE_OPS.install(_install, _uninstall)

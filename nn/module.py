@@ -12,9 +12,9 @@ Scopes: an MLP makes layer ``i``'s parameters and runs its forward pass inside
 ``autograd.name_scope(f"layer{i}")``, and a value-engine `Layer` does the same for neuron ``j``
 with ``name_scope(f"neuron{j}")``, so every node of a forward pass records where it was made
 (``node.scope == ("layer0", "neuron2")``) and ``viz.draw(loss, collapse=2)`` shows one box per
-neuron. The scope objects are made once per model, and a forward pass opens a layer's
-neurons (and an MLP's layers) in turn in one `autograd.name_scopes` block: a context switch per
-neuron, not a ``with`` block each (a neuron of 16 inputs makes only 33 nodes).
+neuron. A forward pass runs each layer (and neuron) through its scope's ``run``, in a copy of
+the caller's context, so an interrupt can never leave a scope open; ``predict`` runs under
+``no_grad`` the same way (as a decorated method).
 
 Losses, optimizers and `nn.fit` only rely on ``parameters()`` returning nodes with ``.data``
 and ``.grad`` (floats for Values, arrays for Tensors). `_layer_class` picks the layer class by
@@ -46,7 +46,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd import Tensor, Value, name_scopes, no_grad
+from autograd import Tensor, Value, name_scope, no_grad
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", None)
 INITS = ("glorot_uniform", "he_uniform", "uniform")
@@ -252,14 +252,16 @@ class Module:
             X = X[None, :]
         if X.ndim != 2:
             raise ValueError(f"predict expects an (n, nin) array, got shape {X.shape}")
+        return self._outputs(X)
+
+    @no_grad()
+    def _outputs(self, X: np.ndarray) -> np.ndarray:
         if self.engine == "tensor":  # the whole batch in one pass
-            with no_grad():
-                return self(X).data.reshape(len(X), -1)
+            return self(X).data.reshape(len(X), -1)
         out = []
-        with no_grad():
-            for row in X.tolist():
-                y = self(row)
-                out.append([y.data] if isinstance(y, Value) else [v.data for v in y])
+        for row in X.tolist():
+            y = self(row)
+            out.append([y.data] if isinstance(y, Value) else [v.data for v in y])
         return np.array(out, dtype=np.float64).reshape(len(out), -1)
 
 
@@ -383,9 +385,9 @@ class Layer(_Dense):
         weights = self._setup(nin, nout, activation, init, seed).tolist()
         # One scope per neuron, made once: its parameters are created in it and its forward
         # pass runs in it, so a drawing can fold each neuron into one box.
-        self._scopes = name_scopes([f"neuron{i}" for i in range(self.nout)])
+        self._scopes = [name_scope(f"neuron{i}") for i in range(self.nout)]
         self.neurons = []
-        for scope, row in zip(self._scopes.scopes, weights):
+        for scope, row in zip(self._scopes, weights):
             with scope:
                 self.neurons.append(Neuron._from_weights(row, activation, init))
         self._relabel("")
@@ -404,8 +406,7 @@ class Layer(_Dense):
             raise ValueError(f"Layer expects {self.nin} inputs, got {len(x)}")
         if x.__class__ is np.ndarray:  # a data row: Python floats take the ops' fast path
             x = x.tolist()
-        with self._scopes as entering:  # neuron j runs in name_scope(f"neuron{j}")
-            return [n(x) for n, _ in zip(self.neurons, entering)]
+        return [scope.run(n, x) for n, scope in zip(self.neurons, self._scopes)]
 
     def __call__(self, x: Sequence):
         out = self.forward(x)
@@ -544,9 +545,9 @@ class MLP(Module):
         sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         # Layer i's parameters are made, and its forward pass runs, in name_scope("layer<i>").
-        self._scopes = name_scopes([f"layer{i}" for i in range(len(self.nouts))])
+        self._scopes = [name_scope(f"layer{i}") for i in range(len(self.nouts))]
         self.layers = []
-        for i, scope in enumerate(self._scopes.scopes):
+        for i, scope in enumerate(self._scopes):
             with scope:
                 self.layers.append(
                     layer_cls(
@@ -561,9 +562,8 @@ class MLP(Module):
             layer._relabel(f"{l}.")
 
     def __call__(self, x):
-        with self._scopes as entering:  # layer i runs in name_scope(f"layer{i}")
-            for layer, _ in zip(self.layers, entering):
-                x = layer.forward(x)
+        for layer, scope in zip(self.layers, self._scopes):
+            x = scope.run(layer.forward, x)
         # Values: a lone Value for one output, as micrograd. (Tensors stay (n, nout).)
         return x[0] if self.engine == "value" and len(x) == 1 else x
 

@@ -110,9 +110,9 @@ def test_jvp_runs_one_forward_sweep_and_no_reverse_pass(monkeypatch):
         sweeps.append(1)
         return sweep(*args, **kwargs)
 
-    sweep = functional._forward_sweep
-    monkeypatch.setattr(functional, "_propagate", reverse_pass)
-    monkeypatch.setattr(functional, "_forward_sweep", counting_sweep)
+    sweep = functional.forward_sweep
+    monkeypatch.setattr(functional, "gradients", reverse_pass)
+    monkeypatch.setattr(functional, "forward_sweep", counting_sweep)
     x = Value(1.5)
     assert jvp(lambda a, b: (a * b).tanh() + a * x, (0.5, 2.0), (1.0, 1.0))[1] != 0.0
     assert len(sweeps) == 1
@@ -468,7 +468,7 @@ def test_jacobian_passes_the_other_arguments_and_keywords_unchanged(mode):
 def test_jacobian_counts_its_passes_one_per_output_or_one_per_input(monkeypatch):
     # .passes is the number of passes the last call ran: counted here at the engine too.
     ran = {"reverse": 0, "forward": 0}
-    propagate, sweep = functional._propagate, functional._forward_sweep
+    propagate, sweep = functional.gradients, functional.forward_sweep
 
     def counting(kind, function):
         def run(*args, **kwargs):
@@ -477,8 +477,8 @@ def test_jacobian_counts_its_passes_one_per_output_or_one_per_input(monkeypatch)
 
         return run
 
-    monkeypatch.setattr(functional, "_propagate", counting("reverse", propagate))
-    monkeypatch.setattr(functional, "_forward_sweep", counting("forward", sweep))
+    monkeypatch.setattr(functional, "gradients", counting("reverse", propagate))
+    monkeypatch.setattr(functional, "forward_sweep", counting("forward", sweep))
     f = lambda a, b: [a * b, a + b, a - b, a / b, (a * b).exp()]  # m = 5, n = 2
     by_rows = jacobian(f, (0, 1))
     by_columns = jacobian(f, (0, 1), mode="forward")

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from autograd import Value, detect_anomaly, is_grad_enabled, name_scope, name_scopes, no_grad
+from autograd import Value, detect_anomaly, is_grad_enabled, name_scope, no_grad
 
 inf = math.inf
 
@@ -379,103 +379,3 @@ def test_tensor_nodes_record_their_scope():
         w = Tensor(np.ones(2))
         y = (w * 2).sum()
     assert w.scope == ("layer0",) and y.scope == ("layer0",)
-
-
-# --- name_scopes: siblings opened in turn in one block ------------------------------------
-
-
-def _sibling_nodes(scopes, n, inner=None):
-    """One node per sibling, made as nn's Layer makes a neuron's: zip(items, entering)."""
-    with scopes as entering:
-        return [
-            (Value(float(k)) * 2 if inner is None else inner(k)) for k, _ in zip(range(n), entering)
-        ]
-
-
-def test_name_scopes_give_each_item_its_scope_as_with_blocks_would():
-    scopes = name_scopes(["neuron0", "neuron1", "neuron2"])
-    with name_scope("layer0"):
-        ys = _sibling_nodes(scopes, 3)
-        after = Value(1.0)
-    expected = []
-    with name_scope("layer0"):
-        for s in scopes.scopes:
-            with s:
-                expected.append((Value(1.0) * 2).scope)
-    assert [y.scope for y in ys] == expected
-    assert expected == [("layer0", f"neuron{j}") for j in range(3)]
-    assert ys[1].parents[1].scope == ("layer0", "neuron1")  # the constant 2 was made there
-    assert after.scope == ("layer0",) and Value(1.0).scope == ()
-
-
-def test_name_scopes_restore_the_modes_they_found():
-    scopes = name_scopes(["a", "b"])
-    with no_grad():
-        with scopes as entering:
-            next(entering)
-            assert not is_grad_enabled()  # the sibling keeps the modes around it
-            inside = Value(1.0)
-        assert not is_grad_enabled() and Value(1.0).scope == ()
-    assert is_grad_enabled()
-    assert inside.scope == ("a",)
-    with scopes:  # no item drawn: the first scope is open until the block ends
-        assert Value(1.0).scope == ("a",)
-    assert Value(1.0).scope == ()
-
-
-def test_name_scopes_restore_on_exception():
-    def boom(k):
-        if k == 1:
-            raise RuntimeError("boom")
-        return Value(1.0)
-
-    with pytest.raises(RuntimeError):
-        _sibling_nodes(name_scopes(["a", "b", "c"]), 3, boom)
-    assert Value(1.0).scope == () and is_grad_enabled()
-
-
-def test_name_scopes_nest_inside_and_around_scopes():
-    inner = name_scope("act")
-    outer = name_scopes(["layer0", "layer1"])
-    neurons = name_scopes(["n0", "n1"])
-
-    def neuron(k):
-        with inner:  # the same scope object under each sibling: its cached state must follow
-            return Value(float(k))
-
-    got = []
-    with outer as layers:
-        for _layer, _ in zip(range(2), layers):
-            got += [y.scope for y in _sibling_nodes(neurons, 2, neuron)]
-    assert got == [(layer, n, "act") for layer in ("layer0", "layer1") for n in ("n0", "n1")]
-
-
-def test_name_scopes_are_thread_local():
-    scopes = name_scopes(["mine0", "mine1"])
-    seen = []
-    started, release = threading.Event(), threading.Event()
-
-    def other():
-        started.wait()
-        seen.append(Value(1.0).scope)
-        seen.append(_sibling_nodes(scopes, 2)[1].scope)  # the same object, another thread
-        release.set()
-
-    thread = threading.Thread(target=other)
-    thread.start()
-    with name_scope("outer"):
-        with scopes as entering:
-            next(entering)
-            next(entering)
-            started.set()
-            release.wait()
-            mine = Value(1.0).scope
-    thread.join()
-    assert seen == [(), ("mine1",)] and mine == ("outer", "mine1")
-
-
-def test_name_scopes_check_their_names():
-    with pytest.raises(ValueError, match="name_scopes: needs at least one name"):
-        name_scopes([])
-    with pytest.raises(TypeError, match="name_scope: name must be a non-empty str"):
-        name_scopes(["ok", ""])

@@ -1,5 +1,5 @@
-"""One op mechanism: the op tables, the methods generated from them, and the recipe for a new
-op (a row per table and nothing else), proved by adding a throwaway op at run time."""
+"""One op mechanism: the op tables, the methods made from them, and the recipe for a new op (a
+rule and a row, for both node kinds), proved by adding a throwaway op at run time."""
 
 from __future__ import annotations
 
@@ -10,40 +10,41 @@ import pytest
 from hypothesis import given, settings
 
 from autograd import Tensor, Value, gradcheck
-from autograd.ops import SCALAR_OPS, Op
-from autograd.tensor_ops import TENSOR_OPS, _raw
+from autograd import functions as F
+from autograd.ops import ELEMENTWISE_OPS, Op
+from autograd.tensor_ops import TENSOR_OPS
 from autograd.testing import strategies
+
+SCALAR_OPS = ELEMENTWISE_OPS  # the rows every Value has (and every Tensor)
+
+
+def softsign(x):
+    out = x / (1.0 + F.absolute(x))
+    return out, (1.0 / ((1.0 + F.absolute(x)) * (1.0 + F.absolute(x))),)
 
 
 @pytest.fixture
-def softsign():
-    """The ops.py docstring's recipe, word for word: one row in each table."""
-    scalar = Op("softsign", "x / (1.0 + abs(x))", ("1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))",))
-    array = Op(
-        "softsign",
-        lambda x: x / (1.0 + np.abs(x)),
-        (lambda x, out: 1.0 / np.square(1.0 + np.abs(_raw(x))),),
-    )
-    SCALAR_OPS.add(scalar)
-    TENSOR_OPS.add(array)
+def softsign_row():
+    """The ops.py docstring's recipe, word for word: a rule and one row."""
+    row = ELEMENTWISE_OPS.add(Op("softsign", softsign))
     try:
-        yield scalar, array
+        yield row
     finally:
-        SCALAR_OPS.remove("softsign")
-        TENSOR_OPS.remove("softsign")
+        ELEMENTWISE_OPS.remove("softsign")
 
 
 def test_the_recipe_in_the_docstring_is_the_one_tested():
+    import inspect
+
     import autograd.ops
 
     doc = autograd.ops.__doc__
-    assert (
-        'Op("softsign", "x / (1.0 + abs(x))", ("1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))",))' in doc
-    )
-    assert "lambda x, out: 1.0 / np.square(1.0 + np.abs(_raw(x)))" in doc
+    for line in inspect.getsource(softsign).splitlines():
+        assert line in doc
+    assert 'ELEMENTWISE_OPS.add(Op("softsign", softsign))' in doc
 
 
-def test_a_row_per_table_makes_the_op_exist_on_values(softsign):
+def test_a_row_makes_the_op_exist_on_values(softsign_row):
     x = Value(0.5, "x")
     y = x.softsign()
     assert y.op == "softsign" and y.parents == (x,)
@@ -52,7 +53,7 @@ def test_a_row_per_table_makes_the_op_exist_on_values(softsign):
     assert gradcheck(lambda v: (v * 3.0).softsign() * v, [-0.7])
 
 
-def test_a_row_per_table_makes_the_op_exist_on_tensors(softsign):
+def test_a_row_makes_the_op_exist_on_tensors(softsign_row):
     x = np.array([[-2.0, 0.3], [1.5, -0.1]])
     y = Tensor(x).softsign()
     assert y.op == "softsign"
@@ -60,14 +61,14 @@ def test_a_row_per_table_makes_the_op_exist_on_tensors(softsign):
     assert gradcheck(lambda t: (t.softsign() * t).sum(), [x])
 
 
-def test_a_row_per_table_makes_the_op_exist_under_create_graph(softsign):
+def test_a_row_makes_the_op_exist_under_create_graph(softsign_row):
     from autograd import grad
 
     second = grad(grad(lambda v: v.softsign()))(0.5)
     assert second == pytest.approx(-2 / 1.5**3, rel=1e-12)  # d/dx (1 + x)^-2 at x > 0
 
 
-def test_a_row_per_table_makes_the_op_exist_for_the_strategies(softsign):
+def test_a_row_makes_the_op_exist_for_the_strategies(softsign_row):
     assert "softsign" in strategies.builtin_ops()
     assert "softsign" in strategies.BUILTIN_OPS
     seen = set()
@@ -83,7 +84,7 @@ def test_a_row_per_table_makes_the_op_exist_for_the_strategies(softsign):
     assert "softsign" in seen
 
 
-def test_a_row_per_table_makes_the_op_a_function_of_the_command_line(softsign, capsys):
+def test_a_row_makes_the_op_a_function_of_the_command_line(softsign_row, capsys):
     from tracegrad import cli
 
     assert "softsign" in cli.functions()
@@ -92,20 +93,30 @@ def test_a_row_per_table_makes_the_op_a_function_of_the_command_line(softsign, c
     assert "PASS" in out and "softsign(x) * x = " in out
 
 
-def test_removing_the_rows_takes_the_methods_away(softsign):
-    SCALAR_OPS.remove("softsign")
-    TENSOR_OPS.remove("softsign")
+def test_removing_the_row_takes_the_methods_away(softsign_row):
+    ELEMENTWISE_OPS.remove("softsign")
     try:
         assert not hasattr(Value, "softsign") and not hasattr(Tensor, "softsign")
         assert "softsign" not in strategies.builtin_ops()
-    finally:  # the fixture removes them again
-        SCALAR_OPS.add(softsign[0])
-        TENSOR_OPS.add(softsign[1])
+    finally:  # the fixture removes it again
+        ELEMENTWISE_OPS.add(softsign_row)
+
+
+def test_a_new_row_traces_from_its_rule_s_own_source(softsign_row):
+    from autograd import trace
+
+    prog = trace(lambda x: x.softsign() * x, 0.5)
+    assert "v1 = x / (1.0 + absolute(x))" in prog.source
+    value, (g,) = prog.value_and_grad(0.5)
+    x = Value(0.5)
+    y = x.softsign() * x
+    y.backward()
+    assert (value, g) == (y.data, x.grad)
 
 
 def test_a_name_is_taken_once():
     with pytest.raises(ValueError, match="exists already"):
-        SCALAR_OPS.add(Op("tanh", "tanh(x)", ("1.0 - out * out",)))
+        ELEMENTWISE_OPS.add(Op("tanh", softsign))
 
 
 # --- parity between the tables ---------------------------------------------------------
@@ -115,9 +126,8 @@ def _elementwise(table) -> set[str]:
     return {row.name for row in table if row.arity in (1, 2) and not row.params}
 
 
-def test_every_elementwise_op_of_value_is_an_op_of_tensor():
-    missing = _elementwise(SCALAR_OPS) - _elementwise(TENSOR_OPS)
-    assert not missing, f"scalar ops without a Tensor row: {missing}"
+def test_the_elementwise_rules_are_written_once_for_both_kinds():
+    assert not _elementwise(ELEMENTWISE_OPS) & _elementwise(TENSOR_OPS)
 
 
 @pytest.mark.parametrize("row", [r for r in SCALAR_OPS], ids=lambda r: r.name)

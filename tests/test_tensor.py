@@ -841,10 +841,13 @@ def test_gradcheck_on_tensors_fails_at_a_kink_and_says_so():
 
 
 def test_gradcheck_names_the_tensor_op_whose_local_gradient_is_wrong(monkeypatch):
-    from autograd.tensor_ops import TENSOR_OPS
+    from autograd.ops import ELEMENTWISE_OPS
 
-    # a wrong rule for tanh (1 - out instead of 1 - out**2), as a buggy op would have
-    monkeypatch.setattr(TENSOR_OPS["tanh"], "derivatives", (lambda x, out: 1.0 - out,))
+    def wrong_tanh(x):  # 1 - out instead of 1 - out**2, as a buggy rule would have
+        out = np.tanh(x)
+        return out, (1.0 - out,)
+
+    monkeypatch.setattr(ELEMENTWISE_OPS["tanh"], "rule", wrong_tanh)
     x = np.array([0.3, -0.5, 1.2])
     with pytest.raises(GradcheckError, match="wrong local gradient") as info:
         gradcheck(lambda t: (t * 2).tanh().exp().sum(), [x])

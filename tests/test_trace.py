@@ -134,9 +134,9 @@ def test_the_source_runs_in_the_engine_s_order():
 def test_replays_are_what_the_source_says():
     prog = trace(neuron, *NEURON_AT)
     namespace: dict = {}
-    from autograd.trace import _Generator
+    from autograd.codegen import Generator
 
-    generator = _Generator(prog, "float", "value_and_grad", anomaly=False)
+    generator = Generator(prog, "float", "value_and_grad", anomaly=False)
     assert generator.source() == prog.source
     exec(compile(prog.source, "<test>", "exec"), {**generator.namespace, **namespace}, namespace)
     assert namespace["value_and_grad"](*NEURON_AT) == prog.value_and_grad(*NEURON_AT)

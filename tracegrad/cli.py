@@ -42,7 +42,7 @@ def functions() -> tuple[str, ...]:
     >>> functions()[:3]
     ('exp', 'log', 'tanh')
     """
-    from autograd.ops import SCALAR_OPS
+    from autograd.ops import ELEMENTWISE_OPS as SCALAR_OPS
 
     return SCALAR_OPS.functions()
 

@@ -43,7 +43,8 @@ except ImportError:  # say which extra brings it, as digits and TensorBoard do
     ) from None
 
 from autograd import Value, enable_grad, is_grad_enabled
-from autograd.ops import SCALAR_OPS, Op
+from autograd.ops import ELEMENTWISE_OPS as SCALAR_OPS
+from autograd.ops import Op
 
 # BUILTIN_OPS (read through the module's __getattr__) is builtin_ops() as of the look-up.
 __all__ = ["Expression", "expressions", "values", "BUILTIN_OPS", "builtin_ops"]  # noqa: F822
