@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import subprocess
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -459,6 +460,17 @@ def _collapsed(
             members.append([])
         members[item].append(i)
         item_of.append(item)
+    # Folds are listed (and so drawn) in scope order, layer0/neuron2 before layer0/neuron10,
+    # not in the order the graph reached them; nodes left as themselves keep their places.
+    keys_of = _item_keys(keys)
+    slots = [item for item, key in enumerate(keys_of) if not isinstance(key, int)]
+    order = list(range(len(members)))
+    for slot, item in zip(slots, sorted(slots, key=lambda item: _scope_order(keys_of[item]))):
+        order[slot] = item
+    renumber = {old: new for new, old in enumerate(order)}
+    members = [members[old] for old in order]
+    keys = {key: renumber[item] for key, item in keys.items()}
+    item_of = [renumber[item] for item in item_of]
     if len(members) > max_nodes:
         raise ValueError(
             f"the drawing has {len(members):,} items after focus and collapse (of a graph of "
@@ -492,7 +504,7 @@ def _collapsed(
         layout.update(splines="line", outputorder="edgesfirst", forcelabels="false")
     label_key = "xlabel" if dense else "label"
     dot = _digraph(rankdir, layout)
-    keys_of = {item: key for key, item in keys.items()}
+    keys_of = _item_keys(keys)
     faded = [all(i in dimmed for i in nodes_in) for nodes_in in members]
     items = []
     for item, nodes_in in enumerate(members):
@@ -533,7 +545,41 @@ def _collapsed(
         if faded[a]:
             attrs.update(color=DIMMED["color"], fontcolor=DIMMED["fontcolor"])
         dot.edge(f"s{a}", f"s{b}", **attrs)
+    # dot orders the boxes of a rank to cut crossings, which between two fully connected
+    # layers is a shuffle (0, 3, 1, 4, ...): sibling folds at the same depth are put in one
+    # rank, chained in scope order by invisible edges (dot keeps an edge within a rank
+    # pointing forward, which is downwards when rankdir=LR).
+    siblings: dict[tuple, list[int]] = {}
+    for item, key in enumerate(keys_of):
+        if not isinstance(key, int):
+            siblings.setdefault((key[:-1], item_depth[item]), []).append(item)
+    for items_in in siblings.values():
+        if len(items_in) > 1:
+            with dot.subgraph() as rank:
+                rank.attr(rank="same")
+                for a, b in zip(items_in, items_in[1:]):
+                    rank.edge(f"s{a}", f"s{b}", style="invis")
     return dot
+
+
+def _item_keys(keys: dict[Any, int]) -> list:
+    """The keys of ``keys`` (key -> item index) listed by item index."""
+    listed: list = [None] * len(keys)
+    for key, item in keys.items():
+        listed[item] = key
+    return listed
+
+
+def _scope_order(scope: tuple) -> tuple:
+    """A sort key for scopes that reads the numbers in names as numbers: layer0/neuron2
+    before layer0/neuron10, and both before layer1."""
+    return tuple(
+        tuple(
+            (0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name)
+        )
+        for name in scope
+    )
 
 
 def draw(
