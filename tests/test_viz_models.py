@@ -157,16 +157,24 @@ def test_a_shorter_scope_folds_into_its_whole_scope():
     assert sorted(boxes.values()) == [("outer", 3), ("outer/inner", 2)]
 
 
-@pytest.mark.parametrize("rankdir", ["LR", "TB"])
-def test_collapsed_boxes_are_listed_and_laid_out_in_scope_order(dot_program, rankdir):
+@pytest.mark.parametrize("group", [True, False])
+def test_collapsed_boxes_are_listed_in_scope_order(group):
     # 12 hidden neurons: neuron10 and neuron11 sort as numbers, after neuron9
     _, loss = _model_loss(samples=2, sizes=(12, 1))
-    source = viz.draw(loss, collapse=2, rankdir=rankdir).source
-    listed = [scope for scope, _ in _fold_boxes(source).values()]
+    listed = [
+        scope for scope, _ in _fold_boxes(viz.draw(loss, collapse=2, group=group).source).values()
+    ]
     hidden = [f"layer0/neuron{i}" for i in range(12)]
     assert [s for s in listed if s.startswith("layer")] == [*hidden, "layer1/neuron0"]
-    # and drawn in that order down the column (LR) or along the row (TB); Graphviz's y
-    # grows upwards
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_ungrouped_collapsed_boxes_are_laid_out_in_scope_order(dot_program, rankdir):
+    _, loss = _model_loss(samples=2, sizes=(12, 1))
+    source = viz.draw(loss, collapse=2, rankdir=rankdir, group=False).source
+    hidden = [f"layer0/neuron{i}" for i in range(12)]
+    # drawn in scope order down the column (LR) or along the row (TB); Graphviz's y grows
+    # upwards
     laid = json.loads(viz.graph.pipe(source, "json"))
     where = {}
     for obj in laid["objects"]:

@@ -548,10 +548,11 @@ def _collapsed(
     # dot orders the boxes of a rank to cut crossings, which between two fully connected
     # layers is a shuffle (0, 3, 1, 4, ...): sibling folds at the same depth are put in one
     # rank, chained in scope order by invisible edges (dot keeps an edge within a rank
-    # pointing forward, which is downwards when rankdir=LR).
+    # pointing forward, which is downwards when rankdir=LR). Not inside a cluster: there
+    # dot (2.43) pulled the boxes out of their cluster, or shuffled them all the same.
     siblings: dict[tuple, list[int]] = {}
     for item, key in enumerate(keys_of):
-        if not isinstance(key, int):
+        if not isinstance(key, int) and not (group and key[:-1]):
             siblings.setdefault((key[:-1], item_depth[item]), []).append(item)
     for items_in in siblings.values():
         if len(items_in) > 1:
