@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import viz
-from autograd import topological_order
+from autograd import Value, topological_order
 from viz.graph import fmt
 
 WAIT = 30.0  # seconds for the browser to start or a page to load (a limit, never asserted)
@@ -244,3 +244,31 @@ def test_the_saved_player_steps_through_the_frames_in_a_real_browser(
     assert [url for url in requested if not url.startswith("data:image/png;base64,")] == [
         page.as_uri()
     ]
+
+
+def test_a_wide_graph_in_a_narrow_output_is_scaled_down_whole(browser, dot_program, tmp_path):
+    # the SVG Jupyter gets from viz.draw, in an output area narrower than the graph
+    from IPython.core.formatters import DisplayFormatter
+
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(12):
+        y = (y * 1.5).tanh()
+    y.label = "y"
+    y.backward()
+    bundle, _ = DisplayFormatter().format(viz.draw(y))
+    page = tmp_path / "output.html"
+    page.write_text(
+        '<!DOCTYPE html><html><body style="margin:0"><div style="width:600px">'
+        f"{bundle['image/svg+xml']}</div></body></html>",
+        encoding="utf-8",
+    )
+    browser.open(page.as_uri())
+    width, height, box_width, view = browser.evaluate(
+        "(() => { const svg = document.querySelector('svg'); const r = svg.getBoundingClientRect();"
+        " const v = svg.viewBox.baseVal;"
+        " return [r.width, r.height, 600, [v.width, v.height]]; })()"
+    )
+    assert view[0] * 4 / 3 > 2 * box_width  # the graph is much wider than the area ...
+    assert width == pytest.approx(box_width, abs=1)  # ... and drawn at its width
+    assert height == pytest.approx(width * view[1] / view[0], rel=0.02)  # aspect kept

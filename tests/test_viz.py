@@ -502,6 +502,9 @@ def test_a_graph_displays_as_svg_and_png(dot_program):
 
     bundle, _ = DisplayFormatter().format(viz.draw(neuron()["o"]))
     assert "<svg" in bundle["image/svg+xml"]
+    svg = ET.fromstring(bundle["image/svg+xml"])
+    assert "max-width:100%" in svg.get("style") and "height:auto" in svg.get("style")
+    assert svg.get("viewBox")  # the aspect the browser keeps as it scales the picture down
     with Image.open(io.BytesIO(bundle["image/png"])) as im:  # IPython's formatter gives bytes
         assert im.format == "PNG" and im.width > 200
     assert "0x" not in bundle["text/plain"]  # no memory address: rebuilt notebooks stay stable

@@ -258,7 +258,8 @@ _CLUSTER_STYLE = {
 class Graph(graphviz.Digraph):
     """The ``graphviz.Digraph`` that ``draw`` returns. In Jupyter it shows itself as SVG *and*
     PNG: a notebook that is not trusted (a fresh clone opened in JupyterLab) will not render
-    SVG, and code hosts and exports keep the PNG, so a committed graph shows everywhere.
+    SVG, and code hosts and exports keep the PNG, so a committed graph shows everywhere. The
+    SVG is scaled down to the output's width when it is wider (aspect kept, never cropped).
 
     >>> from autograd import Value
     >>> isinstance(draw(Value(2.0, label="a") * 3), graphviz.Digraph)
@@ -267,6 +268,13 @@ class Graph(graphviz.Digraph):
 
     def _repr_png_(self) -> bytes:
         return pipe(self.source, "png")
+
+    def _repr_image_svg_xml(self) -> str:
+        # Graphviz gives the SVG its natural size in points; an output area narrower than
+        # that would crop it (the root at the right end of a wide graph) or scroll it. Drawn
+        # at most the area's width instead, its height following (the viewBox's aspect).
+        svg = super()._repr_image_svg_xml()
+        return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
     def __repr__(self) -> str:
         return "<viz graph: displays in Jupyter; viz.render(root, path) writes it to a file>"
