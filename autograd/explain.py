@@ -22,6 +22,13 @@ from .engine import Node, _fmt, _Names, topological_order
 __all__ = ["Explanation", "explain"]
 
 
+def _text(x: Any) -> str:
+    """The engine's number format, with -0.0 (a product through a zero local derivative)
+    written as 0.0: the sign of a zero says nothing to a reader."""
+    text = _fmt(x)
+    return "0.0" if text == "-0.0" else text
+
+
 class Explanation:
     """The paths from ``wrt`` to ``root`` and their products; ``total`` is their sum.
 
@@ -52,7 +59,7 @@ class Explanation:
         top, me = name(self.root), name(self.wrt)
         count = len(self.paths)
         lines = [
-            f"d{top}/d{me} = {_fmt(self.total)}: the sum over {count} path"
+            f"d{top}/d{me} = {_text(self.total)}: the sum over {count} path"
             f"{'' if count == 1 else 's'} of the product of the local derivatives on each"
         ]
         for nodes, locals_, product in self.paths:
@@ -61,13 +68,13 @@ class Explanation:
                 lines.append(f"  {route} (the root itself) = 1.0")
                 continue
             factors = " * ".join(f"∂{name(b)}/∂{name(a)}" for a, b in zip(nodes, nodes[1:]))
-            numbers = " * ".join(_fmt(local) for local in locals_)
-            result = "" if len(locals_) == 1 else f" = {_fmt(product)}"
+            numbers = " * ".join(_text(local) for local in locals_)
+            result = "" if len(locals_) == 1 else f" = {_text(product)}"
             lines.append(f"  {route}: {factors} = {numbers}{result}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"Explanation(total={_fmt(self.total)}, paths={len(self.paths)})"
+        return f"Explanation(total={_text(self.total)}, paths={len(self.paths)})"
 
 
 def _count_paths(order: list, wrt: Node) -> dict[Node, int]:

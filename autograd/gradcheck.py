@@ -7,6 +7,7 @@ against a finite difference of that node's own op, so the error names the op tha
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -162,6 +163,23 @@ def _first_wrong_node(root: Node, eps: float, atol: float, rtol: float):
     return None, "", False
 
 
+def _argument_names(f: Callable, count: int) -> list[str]:
+    """Names for ``f``'s ``count`` arguments: its parameters' (``x``, ``y`` for ``def f(x,
+    y)``), so that the Values it gets, their graphs and the messages read as ``f`` does;
+    ``x0``, ``x1``, ... when its signature does not name them all (``*args``, a builtin)."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # no signature to read
+        parameters = []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = []
+    for parameter in parameters[:count]:
+        if parameter.kind not in positional:
+            break
+        names.append(parameter.name)
+    return names if len(names) == count else [f"x{i}" for i in range(count)]
+
+
 def gradcheck(
     f: Callable[..., Node],
     inputs: Sequence[Any],
@@ -175,7 +193,8 @@ def gradcheck(
 
     ``inputs`` are numbers (``f`` gets Values) or arrays (``f`` gets Tensors). An element
     passes where ``|analytic - numeric| <= atol + rtol * |numeric|``, numeric being the
-    central difference ``(f(x + eps) - f(x - eps)) / (2 eps)``.
+    central difference ``(f(x + eps) - f(x - eps)) / (2 eps)``. The Values or Tensors ``f``
+    gets are labelled with its parameters' names (``x0``, ``x1``, ... for ``*args``).
 
     >>> gradcheck(lambda x, y: (x * y).tanh() + x.exp(), [0.3, -1.2])
     True
@@ -183,11 +202,12 @@ def gradcheck(
     inputs = list(inputs)
     if not inputs:
         raise ValueError("gradcheck: needs at least one input")
+    names = _argument_names(f, len(inputs))
     if all(_is_number(x) for x in inputs):
         points = [np.array(float(x)) for x in inputs]
 
         def make(i: int, a: np.ndarray) -> Node:
-            return Value(float(a), f"x{i}")
+            return Value(float(a), names[i])
 
     elif not any(_is_number(x) for x in inputs):
         from .tensor import Tensor
@@ -195,7 +215,7 @@ def gradcheck(
         points = [np.array(x, dtype=np.float64) for x in inputs]
 
         def make(i: int, a: np.ndarray) -> Node:
-            return Tensor(a, label=f"x{i}")
+            return Tensor(a, label=names[i])
 
     else:
         raise TypeError("gradcheck: inputs must be all numbers or all arrays, not a mix")
@@ -232,7 +252,7 @@ def gradcheck(
         return False
     node, why, kink = _first_wrong_node(out, eps, atol, rtol)
     table = "\n".join(
-        f"  input {i}, element {index}: analytic {a!r}, numeric {n!r}, "
+        f"  input {i} ({names[i]}), element {index}: analytic {a!r}, numeric {n!r}, "
         f"abs error {e:.3g}, rel error {r:.3g}"
         for i, index, a, n, e, r in rows
     )

@@ -115,14 +115,15 @@ print(step)
 # nothing, and changing it cannot change the output.
 
 # %% [markdown]
-# The first of its parents is a leaf: its step has nothing to pass on.
+# Next come that product's two parents, `x2` and `w2`. Both are leaves, so their steps
+# have nothing to pass on. Here is the one the pass takes first:
 
 # %%
 step = next(steps)
 print(step)
 
 # %% [markdown]
-# And the other leaf of that product:
+# And the other one:
 
 # %%
 step = next(steps)

@@ -26,11 +26,14 @@
 # pass of a small graph as a self-contained HTML player and as an animated GIF.
 
 # %%
+import base64
+import io
 import math
 import time
 from pathlib import Path
 
-from IPython.display import Image
+from IPython.display import display
+from PIL import Image
 
 import nn
 import viz
@@ -98,8 +101,9 @@ viz.draw(loss, collapse=2)
 # along the paths from `w` to `loss`. `focus=w` keeps just the nodes on those paths,
 # outlines `w` in red and draws the other operands of the kept nodes dimmed, with
 # data, grads and local gradients shown again. The layer boxes are switched off
-# (`group=False`) to keep this picture compact; scroll sideways to follow the paths
-# from `w` on the left to `loss` on the right.
+# (`group=False`) to keep this picture compact. The paths run from `w` on the left to
+# `loss` on the right; the picture is scaled to the page's width, so to read its numbers
+# render it to a file (`viz.render(loss, "paths.svg", focus=w, group=False)`) and zoom in.
 
 # %%
 viz.draw(loss, focus=w, group=False)
@@ -229,9 +233,9 @@ focused
 # a backward pass to someone, `Player.save` writes the same player as one HTML file
 # that loads nothing from the network, and `viz.animate` writes the steps as an
 # animated GIF, which plays where no JavaScript runs (a code host, slides, a chat).
-# Both show one frame per step, so they are meant for small graphs: here the tanh
-# neuron of notebook 02. The files are written to the notebook's working directory
-# under names that say what they are.
+# Both show the graph once per step, so they are meant for small graphs (up to the 100
+# nodes of `max_nodes`): here the tanh neuron of notebook 02. The files are written to
+# the notebook's working directory under names that say what they are.
 
 # %%
 x1 = Value(2.0, label="x1")
@@ -267,7 +271,21 @@ print(
 o.zero_grad()
 gif_path = viz.animate(o, "neuron_backprop.gif", seconds_per_step=1.5)
 print(f"wrote {gif_path} ({Path(gif_path).stat().st_size / 1024:.0f} kB)")
-Image(filename=str(gif_path))
+# nbconvert's HTML and code hosts show no image/gif output, so the GIF goes into an <img>
+# (HTML), with its first frame as a PNG for front ends that show no HTML.
+gif = base64.b64encode(Path(gif_path).read_bytes()).decode("ascii")
+first_frame = io.BytesIO()
+with Image.open(gif_path) as frames:
+    frames.convert("RGB").save(first_frame, "PNG")
+display(
+    {
+        "text/html": f'<img alt="the backward pass, one step a frame" '
+        f'src="data:image/gif;base64,{gif}" style="max-width:100%">',
+        "image/png": base64.b64encode(first_frame.getvalue()).decode("ascii"),
+        "text/plain": f"<the animated GIF {gif_path}>",
+    },
+    raw=True,
+)
 
 # %% [markdown]
 # From four points to a hundred, from 146 nodes to some 70,000: the engine does the

@@ -7,6 +7,8 @@ as a heap of markup there. This script takes PNG screenshots of both, with headl
 (Debian's /usr/bin/chromium, driven through its DevTools protocol), to check by eye that the
 committed outputs render:
 
+- "html": the notebook exported by nbconvert's HTMLExporter as `jupyter nbconvert --to html`
+  does (outputs as they are: inline SVG, HTML, scripts), one full-page screenshot.
 - "codehost": the notebook exported by nbconvert's HTMLExporter with sanitize_html=True, as
   code hosts and nbviewer-like tools render it. That exporter shows PNG, and SVG as an <img>,
   and passes HTML outputs and markdown through bleach with a short list of allowed tags: any
@@ -27,7 +29,8 @@ committed outputs render:
     .venv/bin/python scripts/screenshot_notebooks.py notebooks/*.ipynb --mode codehost
 
 writes /tmp/shots/02_step_through_a_neuron.codehost.png and .lab-1.png, .lab-2.png, ... (older
-.lab-*.png of the same notebook in --out are removed first). Then look at them. Needs the
+.lab-*.png of the same notebook in --out are removed first), in a window --width pixels wide
+(1280 by default). Then look at them. Needs the
 chromium package and JupyterLab in the venv (`.venv/bin/pip install jupyterlab`) for "lab".
 """
 
@@ -52,7 +55,7 @@ from pathlib import Path
 import nbformat
 
 WAIT = 120.0  # seconds for a program to start or a page to render (a limit on a slow box)
-WIDTH = 1200  # CSS pixels, a laptop's browser window
+WIDTH = 1280  # CSS pixels, a laptop's browser window (--width)
 LAB_HEIGHT = 1000  # the height of one JupyterLab screenshot
 OVERLAP = 60  # pixels repeated between consecutive JupyterLab screenshots, so no line is cut
 
@@ -201,17 +204,19 @@ def free_port() -> int:
 # --- code host ----------------------------------------------------------------------------
 
 
-def shoot_codehost(browser: Browser, notebook: Path, out: Path, work: Path) -> list[Path]:
+def shoot_codehost(
+    browser: Browser, notebook: Path, out: Path, work: Path, mode: str = "codehost"
+) -> list[Path]:
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter(sanitize_html=True).from_filename(str(notebook))
-    page = work / f"{notebook.stem}.codehost.html"
+    body, _ = HTMLExporter(sanitize_html=mode == "codehost").from_filename(str(notebook))
+    page = work / f"{notebook.stem}.{mode}.html"
     page.write_text(body, encoding="utf-8")
     # offline: the page's CDN scripts (MathJax) are blocked rather than waited for
     browser.open(page.as_uri(), height=LAB_HEIGHT, blocked=["http://*", "https://*"])
     browser.evaluate("document.fonts.ready.then(() => true)")
     height = browser.evaluate("document.documentElement.scrollHeight")
-    shot = out / f"{notebook.stem}.codehost.png"
+    shot = out / f"{notebook.stem}.{mode}.png"
     browser.screenshot(shot, full_height=height)
     return [shot]
 
@@ -401,11 +406,14 @@ def shoot_lab(browser: Browser, server: LabServer, notebook: Path, out: Path) ->
 
 
 def main() -> None:
+    global WIDTH  # the Browser's window and screenshots read it
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help=".ipynb files")
     parser.add_argument("--out", type=Path, required=True, help="directory for the PNGs")
-    parser.add_argument("--mode", choices=["codehost", "lab", "both"], default="both")
+    parser.add_argument("--mode", choices=["html", "codehost", "lab", "both"], default="both")
+    parser.add_argument("--width", type=int, default=WIDTH, help="window width in CSS pixels")
     args = parser.parse_args()
+    WIDTH = args.width
     for notebook in args.notebooks:
         if not notebook.is_file():
             parser.error(f"no such notebook: {notebook}")
@@ -435,8 +443,8 @@ def main() -> None:
             modes = ["codehost", "lab"] if args.mode == "both" else [args.mode]
             for mode in modes:
                 started = time.monotonic()
-                if mode == "codehost":
-                    shots = shoot_codehost(browser, notebook, args.out, work)
+                if mode in ("codehost", "html"):
+                    shots = shoot_codehost(browser, notebook, args.out, work, mode)
                 else:
                     shots = shoot_lab(browser, server, notebook, args.out)
                 took = time.monotonic() - started

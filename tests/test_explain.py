@@ -137,3 +137,21 @@ def test_paths_match_a_brute_force_listing_on_a_mixed_dag():
 
     expected = sorted(tuple(map(id, r)) for r in routes(d))
     assert sorted(tuple(map(id, nodes)) for nodes, _, _ in explain(d, a).paths) == expected
+
+
+def test_a_zero_is_never_printed_with_a_sign():
+    # x = 0 makes ∂(x*w)/∂w zero, and the negative factors after it would make the product
+    # and the total -0.0; a local derivative can itself be -0.0 (v = -0.0 times w)
+    x, v, w = Value(0.0, label="x"), Value(-0.0, label="v"), Value(-3.0, label="w")
+    y = x * w
+    y.label = "y"
+    z = v * w
+    z.label = "z"
+    L = y * -2.0 + z
+    L.label = "L"
+    e = explain(L, w)
+    assert any(str(local) == "-0.0" for _, locals_, _ in e.paths for local in locals_)
+    assert any(str(product) == "-0.0" for _, _, product in e.paths)
+    text = str(e) + repr(e)
+    assert "-0.0" not in text and "-0" not in text.replace("-2.0", "")
+    assert "dL/dw = 0.0" in text

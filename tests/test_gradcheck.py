@@ -277,3 +277,32 @@ def test_eps_is_the_half_step_of_a_central_difference():
     assert gradcheck(cube, [1.0], eps=0.1, atol=0.0101, rtol=0.0, raise_exception=False)
     assert not gradcheck(cube, [1.0], eps=0.1, atol=0.0099, rtol=0.0, raise_exception=False)
     assert gradcheck(cube, [1.0]) is True
+
+
+def test_the_values_are_named_after_the_parameters_of_f():
+    seen = {}
+
+    def model(x, y):
+        seen["labels"] = (x.label, y.label)
+        return bad_cube(x) * y
+
+    with pytest.raises(GradcheckError) as excinfo:
+        gradcheck(model, [1.5, 2.0])
+    assert seen["labels"] == ("x", "y")
+    message = str(excinfo.value)
+    assert "input 0 (x), element 0" in message and "x0" not in message
+    # a lambda names its parameters too; *args and builtins have none to give
+    labels = []
+    gradcheck(lambda a, b: labels.append((a.label, b.label)) or a * b, [1.0, 2.0])
+    assert set(labels) == {("a", "b")}
+    labels.clear()
+    gradcheck(lambda *xs: labels.append(tuple(x.label for x in xs)) or xs[0] * xs[1], [1.0, 2.0])
+    assert set(labels) == {("x0", "x1")}
+    labels.clear()
+
+    def first_named(a, *rest):
+        labels.append((a.label, *(r.label for r in rest)))
+        return a * rest[0]
+
+    gradcheck(first_named, [1.0, 2.0])  # not every input has a name: all numbered
+    assert set(labels) == {("x0", "x1")}

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 import viz
+from autograd import Value, topological_order
+from viz.graph import fmt
 
 WAIT = 30.0  # seconds for the browser to start or a page to load (a limit, never asserted)
 
@@ -100,16 +102,24 @@ class Browser:
             self.call("Input.dispatchKeyEvent", type=kind, key=name, code=name,
                       windowsVirtualKeyCode=code)  # fmt: skip
 
-    def shown(self) -> tuple[int, str, str]:
-        """(index of the visible frame, its chain-rule text as rendered, the step counter)."""
+    def shown(self) -> tuple:
+        """What the player shows: the step counter, the chain-rule text under the picture,
+        the nodes outlined in red and in orange (their SVG titles, n0, n1, ... as drawn:
+        the computed stroke of each node's outline) and the grad text of the red node."""
         return tuple(
             self.evaluate(
-                "(() => { const frames = [...document.querySelectorAll('.tg-frame')];"
-                " const k = frames.findIndex(f => f.offsetParent !== null);"
-                " const visible = frames.filter(f => f.offsetParent !== null).length;"
-                " if (visible !== 1) return [-visible, '', ''];"
-                " return [k, frames[k].querySelector('pre').innerText,"
-                " document.querySelector('.tg-count').innerText]; })()"
+                "(() => { const red = [], orange = []; let grad = '';"
+                " for (const g of document.querySelectorAll('.tg-picture g.node')) {"
+                "   const title = g.querySelector('title');"
+                "   const stroke = getComputedStyle(title.nextElementSibling).stroke;"
+                "   if (stroke === 'rgb(220, 38, 38)') {"
+                "     red.push(title.textContent);"
+                "     const texts = g.querySelectorAll('text');"
+                "     grad = texts[texts.length - 1].textContent; }"
+                "   if (stroke === 'rgb(245, 158, 11)') orange.push(title.textContent); }"
+                " return [document.querySelector('.tg-count').innerText,"
+                " document.querySelector('.tg-text').innerText,"
+                " red.sort().join(' '), orange.sort().join(' '), grad]; })()"
             )
         )
 
@@ -135,22 +145,37 @@ def browser(chromium, tmp_path):
 def test_the_saved_player_steps_through_the_frames_in_a_real_browser(
     browser, dot_program, tmp_path, small_neuron
 ):
+    # what each step must show, from a pass over a twin graph (nodes are numbered n0, n1,
+    # ... in topological order in both)
+    twin = small_neuron()
+    nodes = [id(n) for n in topological_order(twin)]
+    want = []
+    for step in twin.backward_steps():
+        red = f"n{nodes.index(id(step.node))}"
+        orange = " ".join(sorted(f"n{nodes.index(id(p))}" for p in step.node.parents))
+        want.append((str(step), red, orange, f"grad {fmt(step.upstream)}"))
     root = small_neuron()
-    texts = [str(step) for step in root.backward_steps()]
-    root.zero_grad()
     page = viz.step_through(root).save(tmp_path / "player.html")
-    n = len(texts)
+    n = len(want)
     assert n >= 5
     browser.call("Network.enable")
     browser.open(page.as_uri())
 
     def expect(k):
-        want = (k, texts[k], f"step {k + 1} / {n}")
+        text, red, orange, grad = want[k]
+        wanted = (f"step {k + 1} / {n}", text, red, orange, grad)
         deadline = time.monotonic() + 5.0  # input events are acknowledged asynchronously
-        while browser.shown() != want and time.monotonic() < deadline:
+        while browser.shown() != wanted and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert browser.shown() == want
+        assert browser.shown() == wanted
 
+    # the picture is drawn whole, scaled to the window's width: no horizontal scrolling
+    natural, svg_width, window_width, page_width = browser.evaluate(
+        "(() => { const svg = document.querySelector('.tg-picture svg');"
+        " return [svg.viewBox.baseVal.width * 4 / 3, svg.getBoundingClientRect().right,"
+        " window.innerWidth, document.documentElement.scrollWidth]; })()"
+    )
+    assert natural > window_width >= svg_width and page_width <= window_width
     expect(0)
     browser.click(".tg-next")
     expect(1)
@@ -187,6 +212,29 @@ def test_the_saved_player_steps_through_the_frames_in_a_real_browser(
             clickCount=1,
         )
     expect(n - 1)
+    # a click on the picture shows it full size, scrolled to the step's node (the first
+    # step's, the root, is at the right end); a second click fits it to the width again
+    browser.evaluate("document.querySelector('.tg-slider').focus()")
+    browser.key("Home", 36)
+    expect(0)
+
+    def picture_state():
+        return browser.evaluate(
+            "(() => { const box = document.querySelector('.tg-picture').getBoundingClientRect();"
+            " const svg = document.querySelector('.tg-picture svg').getBoundingClientRect();"
+            " const red = [...document.querySelectorAll('.tg-picture g.node')].find(g =>"
+            "   getComputedStyle(g.querySelector('title').nextElementSibling).stroke"
+            "   === 'rgb(220, 38, 38)').getBoundingClientRect();"
+            " return [svg.width, box.left, box.right, red.left, red.right]; })()"
+        )
+
+    browser.click(".tg-picture")
+    width, left, right, red_left, red_right = picture_state()
+    assert width == pytest.approx(natural, abs=2)
+    assert left <= red_left < red_right <= right  # the root in view, not behind a scroll
+    browser.click(".tg-picture")
+    assert picture_state()[0] <= window_width
+    expect(0)
     # the page loaded nothing but itself (its still picture is inline, a data: URL)
     requested = [
         e["params"]["request"]["url"]
@@ -196,3 +244,31 @@ def test_the_saved_player_steps_through_the_frames_in_a_real_browser(
     assert [url for url in requested if not url.startswith("data:image/png;base64,")] == [
         page.as_uri()
     ]
+
+
+def test_a_wide_graph_in_a_narrow_output_is_scaled_down_whole(browser, dot_program, tmp_path):
+    # the SVG Jupyter gets from viz.draw, in an output area narrower than the graph
+    from IPython.core.formatters import DisplayFormatter
+
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(12):
+        y = (y * 1.5).tanh()
+    y.label = "y"
+    y.backward()
+    bundle, _ = DisplayFormatter().format(viz.draw(y))
+    page = tmp_path / "output.html"
+    page.write_text(
+        '<!DOCTYPE html><html><body style="margin:0"><div style="width:600px">'
+        f"{bundle['image/svg+xml']}</div></body></html>",
+        encoding="utf-8",
+    )
+    browser.open(page.as_uri())
+    width, height, box_width, view = browser.evaluate(
+        "(() => { const svg = document.querySelector('svg'); const r = svg.getBoundingClientRect();"
+        " const v = svg.viewBox.baseVal;"
+        " return [r.width, r.height, 600, [v.width, v.height]]; })()"
+    )
+    assert view[0] * 4 / 3 > 2 * box_width  # the graph is much wider than the area ...
+    assert width == pytest.approx(box_width, abs=1)  # ... and drawn at its width
+    assert height == pytest.approx(width * view[1] / view[0], rel=0.02)  # aspect kept

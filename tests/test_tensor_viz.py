@@ -105,9 +105,10 @@ def test_step_through_a_tensor_pass_is_a_player(dot_program):
     *_, loss = small_graph()
     player = viz.step_through(loss)
     page = player._repr_html_()
-    steps = json.loads(re.search(r'class="tg-steps">(.*?)</script>', page, re.S)[1])
-    assert 'type="range"' in page and all(svg.startswith("<svg") for svg, _ in steps)
-    assert steps[0][1].startswith("dloss/dloss")  # str(step) under the picture, root's label
+    film = json.loads(re.search(r'class="tg-steps">(.*?)</script>', page, re.S)[1])
+    assert 'type="range"' in page and film["svg"].startswith("<svg")
+    assert film["texts"][0].startswith("dloss/dloss")  # str(step) under the picture
+    assert "None" in film["grads"][0]  # a Tensor's grad before anything reached it
 
 
 def test_too_many_tensor_nodes_is_refused():

@@ -440,8 +440,8 @@ def test_frames_edges_into_the_step_node_are_highlighted(dot_program):
 # ---------------------------------------------------------------- the player
 
 
-def player_steps(page: str) -> list[list[str]]:
-    """The [svg, chain-rule text] pairs a player's HTML carries for its script."""
+def player_film(page: str) -> dict:
+    """The picture and the steps a player's HTML carries for its script."""
     found = re.search(
         r'<script type="application/json" class="tg-steps">(.*?)</script>', page, re.S
     )
@@ -454,14 +454,15 @@ def test_step_through_is_self_contained_html(dot_program):
     player = viz.step_through(neuron(backward=False)["o"])
     page = player._repr_html_()
     assert len(player) == len(texts)
-    steps = player_steps(page)
-    assert [text for _, text in steps] == texts
-    assert all(svg.startswith("<svg") and svg.rstrip().endswith("</svg>") for svg, _ in steps)
+    film = player_film(page)
+    assert film["texts"] == texts
+    svg = film["svg"]
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert 'type="range"' in page and f'max="{len(texts) - 1}"' in page
     assert "tg-prev" in page and "tg-next" in page and "<script>" in page
     assert "<script src" not in page and "<link" not in page and "<!DOCTYPE" not in page
     # the only URLs are XML namespace names, which nothing fetches
-    everything = page + "".join(svg for svg, _ in steps)
+    everything = page + svg
     urls = re.findall(r'[\w:-]*="?https?://[^"\s]*', everything)
     assert urls and all(u.startswith("xmlns") for u in urls)
 
@@ -484,7 +485,7 @@ def test_the_player_shows_its_first_frame_where_no_script_runs(dot_program):
     page = player._repr_html_()
     without_scripts = re.sub(r"<script.*?</script>", "", page, flags=re.S)
     assert 'class="tg-frame"' not in without_scripts and "<svg" not in without_scripts
-    picture = re.search(r'<img alt="[^"]+" src="data:image/png;base64,([^"]+)">', without_scripts)
+    picture = re.search(r'<img alt="[^"]+" src="data:image/png;base64,([^"]+)"', without_scripts)
     assert picture and base64.b64decode(picture[1]) == player.still
     assert html.escape(first) in without_scripts
     assert viz.frames.PLAY_HINT in without_scripts
@@ -501,6 +502,9 @@ def test_a_graph_displays_as_svg_and_png(dot_program):
 
     bundle, _ = DisplayFormatter().format(viz.draw(neuron()["o"]))
     assert "<svg" in bundle["image/svg+xml"]
+    svg = ET.fromstring(bundle["image/svg+xml"])
+    assert "max-width:100%" in svg.get("style") and "height:auto" in svg.get("style")
+    assert svg.get("viewBox")  # the aspect the browser keeps as it scales the picture down
     with Image.open(io.BytesIO(bundle["image/png"])) as im:  # IPython's formatter gives bytes
         assert im.format == "PNG" and im.width > 200
     assert "0x" not in bundle["text/plain"]  # no memory address: rebuilt notebooks stay stable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
@@ -33,7 +34,8 @@ def _parse(source: str) -> tuple[dict, list]:
             if stack:
                 stack.pop()
         elif m := re.match(r"^(\w+) -> (\w+)(?: \[(.*)\])?$", line):
-            edges.append((m[1], m[2], m[3] or ""))
+            if m[3] != "style=invis":  # drawn as nothing: it orders the boxes of a rank
+                edges.append((m[1], m[2], m[3] or ""))
         elif m := re.match(r"^(\w+) \[(.*)\]$", line):
             if m[1] not in ("node", "edge", "graph"):
                 nodes[m[1]] = (tuple(stack), m[2])
@@ -153,6 +155,35 @@ def test_a_shorter_scope_folds_into_its_whole_scope():
             b = a + 1
     boxes = _fold_boxes(viz.draw(b, collapse=2).source)
     assert sorted(boxes.values()) == [("outer", 3), ("outer/inner", 2)]
+
+
+@pytest.mark.parametrize("group", [True, False])
+def test_collapsed_boxes_are_listed_in_scope_order(group):
+    # 12 hidden neurons: neuron10 and neuron11 sort as numbers, after neuron9
+    _, loss = _model_loss(samples=2, sizes=(12, 1))
+    listed = [
+        scope for scope, _ in _fold_boxes(viz.draw(loss, collapse=2, group=group).source).values()
+    ]
+    hidden = [f"layer0/neuron{i}" for i in range(12)]
+    assert [s for s in listed if s.startswith("layer")] == [*hidden, "layer1/neuron0"]
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_ungrouped_collapsed_boxes_are_laid_out_in_scope_order(dot_program, rankdir):
+    _, loss = _model_loss(samples=2, sizes=(12, 1))
+    source = viz.draw(loss, collapse=2, rankdir=rankdir, group=False).source
+    hidden = [f"layer0/neuron{i}" for i in range(12)]
+    # drawn in scope order down the column (LR) or along the row (TB); Graphviz's y grows
+    # upwards
+    laid = json.loads(viz.graph.pipe(source, "json"))
+    where = {}
+    for obj in laid["objects"]:
+        found = re.search(r"<b>([^<]*)</b>", obj.get("label", ""))
+        if found and "pos" in obj:
+            x, y = map(float, obj["pos"].split(","))
+            where[found[1]] = (-y, x) if rankdir == "LR" else (x, -y)
+    assert sorted(hidden, key=where.get) == hidden
+    assert len({where[s][1] for s in hidden}) == 1  # one rank
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 1.5, "2"])

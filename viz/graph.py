@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import subprocess
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -257,7 +258,8 @@ _CLUSTER_STYLE = {
 class Graph(graphviz.Digraph):
     """The ``graphviz.Digraph`` that ``draw`` returns. In Jupyter it shows itself as SVG *and*
     PNG: a notebook that is not trusted (a fresh clone opened in JupyterLab) will not render
-    SVG, and code hosts and exports keep the PNG, so a committed graph shows everywhere.
+    SVG, and code hosts and exports keep the PNG, so a committed graph shows everywhere. The
+    SVG is scaled down to the output's width when it is wider (aspect kept, never cropped).
 
     >>> from autograd import Value
     >>> isinstance(draw(Value(2.0, label="a") * 3), graphviz.Digraph)
@@ -266,6 +268,13 @@ class Graph(graphviz.Digraph):
 
     def _repr_png_(self) -> bytes:
         return pipe(self.source, "png")
+
+    def _repr_image_svg_xml(self) -> str:
+        # Graphviz gives the SVG its natural size in points; an output area narrower than
+        # that would crop it (the root at the right end of a wide graph) or scroll it. Drawn
+        # at most the area's width instead, its height following (the viewBox's aspect).
+        svg = super()._repr_image_svg_xml()
+        return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
     def __repr__(self) -> str:
         return "<viz graph: displays in Jupyter; viz.render(root, path) writes it to a file>"
@@ -459,6 +468,17 @@ def _collapsed(
             members.append([])
         members[item].append(i)
         item_of.append(item)
+    # Folds are listed (and so drawn) in scope order, layer0/neuron2 before layer0/neuron10,
+    # not in the order the graph reached them; nodes left as themselves keep their places.
+    keys_of = _item_keys(keys)
+    slots = [item for item, key in enumerate(keys_of) if not isinstance(key, int)]
+    order = list(range(len(members)))
+    for slot, item in zip(slots, sorted(slots, key=lambda item: _scope_order(keys_of[item]))):
+        order[slot] = item
+    renumber = {old: new for new, old in enumerate(order)}
+    members = [members[old] for old in order]
+    keys = {key: renumber[item] for key, item in keys.items()}
+    item_of = [renumber[item] for item in item_of]
     if len(members) > max_nodes:
         raise ValueError(
             f"the drawing has {len(members):,} items after focus and collapse (of a graph of "
@@ -492,7 +512,7 @@ def _collapsed(
         layout.update(splines="line", outputorder="edgesfirst", forcelabels="false")
     label_key = "xlabel" if dense else "label"
     dot = _digraph(rankdir, layout)
-    keys_of = {item: key for key, item in keys.items()}
+    keys_of = _item_keys(keys)
     faded = [all(i in dimmed for i in nodes_in) for nodes_in in members]
     items = []
     for item, nodes_in in enumerate(members):
@@ -533,7 +553,42 @@ def _collapsed(
         if faded[a]:
             attrs.update(color=DIMMED["color"], fontcolor=DIMMED["fontcolor"])
         dot.edge(f"s{a}", f"s{b}", **attrs)
+    # dot orders the boxes of a rank to cut crossings, which between two fully connected
+    # layers is a shuffle (0, 3, 1, 4, ...): sibling folds at the same depth are put in one
+    # rank, chained in scope order by invisible edges (dot keeps an edge within a rank
+    # pointing forward, which is downwards when rankdir=LR). Not inside a cluster: there
+    # dot (2.43) pulled the boxes out of their cluster, or shuffled them all the same.
+    siblings: dict[tuple, list[int]] = {}
+    for item, key in enumerate(keys_of):
+        if not isinstance(key, int) and not (group and key[:-1]):
+            siblings.setdefault((key[:-1], item_depth[item]), []).append(item)
+    for items_in in siblings.values():
+        if len(items_in) > 1:
+            with dot.subgraph() as rank:
+                rank.attr(rank="same")
+                for a, b in zip(items_in, items_in[1:]):
+                    rank.edge(f"s{a}", f"s{b}", style="invis")
     return dot
+
+
+def _item_keys(keys: dict[Any, int]) -> list:
+    """The keys of ``keys`` (key -> item index) listed by item index."""
+    listed: list = [None] * len(keys)
+    for key, item in keys.items():
+        listed[item] = key
+    return listed
+
+
+def _scope_order(scope: tuple) -> tuple:
+    """A sort key for scopes that reads the numbers in names as numbers: layer0/neuron2
+    before layer0/neuron10, and both before layer1."""
+    return tuple(
+        tuple(
+            (0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name)
+        )
+        for name in scope
+    )
 
 
 def draw(
