@@ -302,6 +302,15 @@ class Program:
         return self._source(backend, "value_and_grad", anomaly=False)
 
     @property
+    def javascript(self) -> str:
+        """``value_and_grad`` as JavaScript, for programs traced with number arguments: one
+        function ``valueAndGrad(args, leaves) -> {value, grads, leafGrads}``, ``leaves`` the
+        captured leaves' values in the order of ``captured`` (see autograd/javascript.py)."""
+        from .javascript import javascript
+
+        return javascript(self)
+
+    @property
     def backward_source(self) -> str:
         """The Python that ``backward`` runs: only the gradients its captured leaves need."""
         backend = "tensor" if self._arrays else "float"

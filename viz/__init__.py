@@ -29,5 +29,16 @@ if not getattr(autograd, "__tracegrad__", False):
 
 from .frames import Player, animate, backward_frames, step_through
 from .graph import draw, render, to_svg
+from .lab import Lab, lab
 
-__all__ = ["Player", "animate", "backward_frames", "draw", "render", "step_through", "to_svg"]
+__all__ = [
+    "Lab",
+    "Player",
+    "animate",
+    "backward_frames",
+    "draw",
+    "lab",
+    "render",
+    "step_through",
+    "to_svg",
+]
