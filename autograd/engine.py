@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 from .modes import current, enable_grad, record_detached
@@ -140,8 +140,7 @@ class Node:
         seed = self._seed(grad)
         totals = gradients(self, seed, create_graph)
         with _grad_lock:
-            for node, g in totals.items():
-                node._add_to_grad(g)
+            self._add_grads(totals)
 
     def backward_steps(self, grad: Any = 1.0) -> Iterator[Step]:
         """The reverse pass of ``backward()``, one ``Step`` per node, in the order it visits.
@@ -171,6 +170,12 @@ class Node:
                     parent._add_to_grad(contribution)
             yield Step(node, upstream, edges, names, node is self)
 
+    @staticmethod
+    def _add_grads(totals: dict) -> None:
+        """Add a finished pass's gradients to ``.grad`` (the caller holds the lock)."""
+        for node, g in totals.items():
+            node._add_to_grad(g)
+
     def zero_grad(self) -> None:
         """Reset ``.grad`` on every node reachable from self (0.0 for Values)."""
         for node in topological_order(self):
@@ -182,38 +187,28 @@ class Node:
 
 def operand_nodes(node: Node) -> tuple:
     """The operands of ``node`` that are nodes, in operand order, raw constants left out
-    (they take no gradient until they are made nodes). The reverse pass walks these."""
-    a, b = node._a, node._b
-    if a is None:
-        return ()
-    raw = node._raw
-    if a.__class__ is tuple:
-        return tuple(p for p in a if p.__class__ is not raw)
-    if b is None or b.__class__ is raw:
-        return () if a.__class__ is raw else (a,)
-    return (b,) if a.__class__ is raw else (a, b)
-
-
-def parent_nodes(node: Node) -> tuple:
-    """``node.parents``: every operand a node, raw constants made nodes first."""
-    return node.parents
+    (they take no gradient until they are made nodes): the graph the reverse pass walks."""
+    return tuple(parent for parent, _ in local_edges(node))
 
 
 def topological_order(
     root: Node,
     max_nodes: int | None = None,
-    parents: Callable[[Node], Iterable[Node]] = parent_nodes,
+    parents: Callable[[Node], Iterable[Node]] | None = None,
 ) -> list[Node]:
     """Every node reachable from ``root``, each after all of its parents; ``root`` last.
 
-    A depth-first search with an explicit stack of ``(node, expanded)`` pairs: a node is
-    pushed back as expanded under its parents, the first operand on top (so its side comes
-    first in the order); when it comes off the stack again all its parents are done. The
+    A depth-first search with an explicit stack: a node met for the first time is pushed back
+    under a marker and its parents, the first operand on top (so its side comes first in the
+    order); when the marker comes off the stack, all its parents are done, and so is it. The
     order depends only on the graph's shape and operand order, so numbering nodes by it gives
     the same numbers every time the same graph is built. More than ``max_nodes`` nodes raises
-    ``ValueError`` saying how many there are (counting at most 100,000 of them). ``parents``
-    says what a node's parents are: ``.parents`` by default (the graph as a user sees it,
-    constants included); the reverse pass leaves raw constants out (``operand_nodes``).
+    ``ValueError`` saying how many there are (counting at most 100,000 of them).
+
+    ``parents`` says what a node's parents are. By default, ``.parents`` (the graph as a user
+    sees it, number operands made constant nodes). The reverse pass walks the operands as
+    stored, numbers left out (``parents=operand_nodes``); a trace adds the operands of ops it
+    ran under no_grad.
 
     >>> from autograd import Value
     >>> a = Value(2.0, "a"); b = a * a; c = b + a
@@ -224,35 +219,64 @@ def topological_order(
         isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
     ):
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
-    return joint_order([root], max_nodes, parents)
+    return joint_order([root], max_nodes, parents or parent_nodes)
+
+
+def parent_nodes(node: Node) -> tuple:
+    """``node.parents``: every operand a node, raw constants made nodes first."""
+    return node.parents
+
+
+_PARENTS_DONE = object()  # on the search's stack: the node below it has all its parents in order
 
 
 def joint_order(
     roots: list[Node],
     max_nodes: int | None = None,
-    parents: Callable[[Node], Iterable[Node]] = parent_nodes,
+    parents: Callable[[Node], Iterable[Node]] = operand_nodes,
 ) -> list[Node]:
     """``topological_order`` of several roots at once, each node once: a later root's search
     stops at the nodes an earlier one reached (outputs that share a graph cost its size once).
     """
     order: list[Node] = []
     visited: set[Node] = set()
+    # The reverse pass's own view (operand_nodes) is read straight from the four operand
+    # slots: a function call per node would cost this search a third more.
+    stored = parents is operand_nodes
+    raw = roots[0]._raw if roots else None
+    seen, finish = visited.add, order.append
     for root in roots:
-        stack: list[tuple[Node, bool]] = [(root, False)]
+        stack: list = [root]
+        push, pop = stack.append, stack.pop
         while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
+            node = pop()
+            if node is _PARENTS_DONE:
+                finish(pop())
                 continue
             if node in visited:
                 continue
-            visited.add(node)
+            seen(node)
             if max_nodes is not None and len(visited) > max_nodes:
                 _too_many(root, max_nodes, parents)
-            stack.append((node, True))
-            for parent in reversed(parents(node)):
-                if parent not in visited:
-                    stack.append((parent, False))
+            if not stored:
+                push(node)
+                push(_PARENTS_DONE)
+                stack.extend(reversed(parents(node)))  # the first operand on top
+                continue
+            a = node._a
+            if a is None:  # a leaf is done as soon as it is met
+                finish(node)
+                continue
+            push(node)
+            push(_PARENTS_DONE)
+            if a.__class__ is tuple:  # a primitive's operands
+                stack.extend(p for p in reversed(a) if p.__class__ is not raw)
+                continue
+            b = node._b
+            if b is not None and b.__class__ is not raw and b not in visited:
+                push(b)
+            if a.__class__ is not raw and a not in visited:
+                push(a)  # on top: the first operand's side comes first
     return order
 
 
@@ -277,18 +301,24 @@ def _too_many(root: Node, limit: int, parents: Callable, cap: int = 100_000) -> 
 
 
 def reverse_pass(
-    root: Node, seed: Any, create_graph: bool = False, order: list[Node] | None = None
-) -> Iterator[tuple[Node, Any, list[tuple[Node, Any, Any]]]]:
+    root: Node,
+    seed: Any,
+    create_graph: bool = False,
+    order: list[Node] | None = None,
+    steps: bool = True,
+) -> Generator[tuple[Node, Any, list[tuple[Node, Any, Any]]], None, dict[Node, Any]]:
     """The chain rule, node by node: yields ``(node, upstream, edges)`` for every node
-    reachable from ``root``, in reverse topological order.
+    reachable from ``root``, in reverse topological order, and returns every node's gradient.
 
     ``upstream`` is d root / d node, final when the node is reached: every node that uses it
     came first. ``edges`` are ``(parent, local, contribution)`` for each operand that is a
     node, with ``contribution = upstream * local``, already added to the parent's gradient
-    in this pass's own dict. Nothing outside the pass is written. With ``create_graph`` the
-    local derivatives are recomputed as nodes (the rules applied to the parents), so the
-    gradients carry graphs; the caller enables recording. Under ``detect_anomaly`` a
-    gradient that is not finite raises ``FloatingPointError`` at the node it flows from.
+    in this pass's own dict (``grads``, which the generator returns when it ends). Nothing
+    outside the pass is written. With ``steps=False`` it yields nothing (``gradients`` wants
+    only the result). With ``create_graph`` the local derivatives are recomputed as nodes (the
+    rules applied to the parents), so the gradients carry graphs; the caller enables
+    recording. Under ``detect_anomaly`` a gradient that is not finite raises
+    ``FloatingPointError`` at the node it flows from.
 
     >>> from autograd import Value
     >>> x = Value(3.0, "x"); y = x * x
@@ -297,15 +327,29 @@ def reverse_pass(
     """
     anomaly = current().anomaly
     if order is None:
-        order = topological_order(root, parents=operand_nodes)
+        order = joint_order([root])
+    raw = root._raw
     grads = {root: seed}
     for node in reversed(order):
         upstream = grads.get(node)
         if upstream is None:  # a Tensor constant: no gradient flows to it
             continue
+        a, b = node._a, node._b
+        if a is None:  # a leaf: nothing to propagate
+            if steps:
+                yield node, upstream, []
+            continue
+        if create_graph or a.__class__ is tuple:
+            edges_in = local_edges(node, create_graph)
+        elif b is None:  # one operand; two below (the common cases, read from the slots)
+            edges_in = ((a, node._da),)
+        else:
+            edges_in = ((a, node._da), (b, node._db))
         edges = []
         try:
-            for parent, local in local_edges(node, create_graph):
+            for parent, local in edges_in:
+                if parent.__class__ is raw:  # a number operand takes no gradient
+                    continue
                 contribution = upstream * local
                 if contribution is None:  # toward a Tensor constant: no gradient is computed
                     continue
@@ -313,28 +357,37 @@ def reverse_pass(
                     raise _anomaly(node, parent, contribution)
                 total = grads.get(parent)
                 grads[parent] = contribution if total is None else total + contribution
-                edges.append((parent, local, contribution))
+                if steps:
+                    edges.append((parent, local, contribution))
         except FloatingPointError as error:
             if create_graph and not str(error).startswith(f"{node.op}:"):
                 raise _anomaly_in_recorded_gradient(node, error) from None
             raise
-        yield node, upstream, edges
+        if steps:
+            yield node, upstream, edges
+    return grads
 
 
-def local_edges(node: Node, create_graph: bool = False) -> list[tuple[Node, Any]]:
+def local_edges(node: Node, create_graph: bool = False) -> Iterable[tuple[Node, Any]]:
     """``(parent, local)`` for each operand of ``node`` that is a node: the edges the chain
-    rule runs along. With ``create_graph`` the locals are recorded nodes."""
+    rule runs along (a raw number operand takes no gradient). With ``create_graph`` the locals
+    are recorded nodes."""
     a = node._a
     if a is None:
-        return []
-    raw = node._raw
+        return ()
     if create_graph:
-        pairs: Iterable = zip(operand_nodes(node), _local_grads_as_nodes(node))
-    elif a.__class__ is tuple:
-        pairs = zip(a, node._da)
-    else:
-        pairs = ((a, node._da), (node._b, node._db))
-    return [(p, local) for p, local in pairs if p is not None and p.__class__ is not raw]
+        return zip(operand_nodes(node), _local_grads_as_nodes(node))
+    raw = node._raw
+    if a.__class__ is tuple:  # a primitive's operands
+        return [(p, local) for p, local in zip(a, node._da) if p.__class__ is not raw]
+    b = node._b
+    if b is None:
+        return () if a.__class__ is raw else ((a, node._da),)
+    if b.__class__ is raw:
+        return ((a, node._da),)
+    if a.__class__ is raw:
+        return ((b, node._db),)
+    return ((a, node._da), (b, node._db))
 
 
 def _local_grads_as_nodes(node: Node) -> tuple:
@@ -374,8 +427,17 @@ def gradients(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, A
     """
     if create_graph:
         with enable_grad():
-            return {node: g for node, g, _ in reverse_pass(root, root._constant(seed), True)}
-    return {node: g for node, g, _ in reverse_pass(root, seed)}
+            return _run(reverse_pass(root, root._constant(seed), True, steps=False))
+    return _run(reverse_pass(root, seed, steps=False))
+
+
+def _run(generator: Generator) -> Any:
+    """Run a generator that yields nothing to its end; what it returns."""
+    try:
+        next(generator)
+    except StopIteration as done:
+        return done.value
+    raise RuntimeError("the pass yielded a step where none was asked for")
 
 
 def forward_sweep(order: list[Node], tangents: dict, create_graph: bool = False) -> dict:

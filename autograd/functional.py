@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, forward_sweep, gradients, joint_order, operand_nodes, topological_order
+from .engine import Node, forward_sweep, gradients, joint_order
 from .modes import current, enable_grad
 from .value import Value, _as_float
 
@@ -332,13 +332,11 @@ def jvp(f: Callable[..., Any], primals: Sequence, tangents: Sequence) -> tuple[A
     if nested or any(isinstance(t, Node) for t in seeds):
         # Inside an enclosing grad: tangents are nodes with graphs of their own.
         with enable_grad():
-            tangent = forward_sweep(
-                topological_order(out, parents=operand_nodes), start, create_graph=True
-            ).get(out)
+            tangent = forward_sweep(joint_order([out]), start, create_graph=True).get(out)
         if not isinstance(tangent, Node):
             tangent = out._constant(out._zeros() if tangent is None else tangent)
         return out, tangent
-    tangent = forward_sweep(topological_order(out, parents=operand_nodes), start).get(out)
+    tangent = forward_sweep(joint_order([out]), start).get(out)
     # _owned: an array nothing else shares (forward maps may give views of a seed).
     return out.data, out._zeros() if tangent is None else out._owned(tangent)
 
@@ -470,7 +468,7 @@ def _array_jacobian(out: Any, leaves: list, mode: str) -> tuple[list, int]:
                 if g is not None:
                     matrix[index] = g
         return matrices, passes
-    order = topological_order(out, parents=operand_nodes)
+    order = joint_order([out])
     rows = (slice(None),) * len(out_shape)
     for matrix, leaf in zip(matrices, leaves):  # one sweep per input element
         for index in np.ndindex(leaf.data.shape):
@@ -485,4 +483,4 @@ def _array_jacobian(out: Any, leaves: list, mode: str) -> tuple[list, int]:
 
 def _joint_order(roots: list) -> list:
     """Every node reachable from any of ``roots``, each after its parents, each once."""
-    return joint_order(roots, parents=operand_nodes)
+    return joint_order(roots)

@@ -67,12 +67,19 @@ class _ModeContext:
         # code, so a block cannot be made interrupt-proof: code that must be (the library's)
         # runs its modes through ``Context.run`` instead (``__call__``, ``name_scope.run``).
         tokens = self.__dict__.setdefault("_tokens", [])
-        new = self._switch(_state.get())
-        tokens.append(_state.set(new))
+        tokens.append(_state.set(self._switched(_state.get())))
 
     def __exit__(self, *exc: object) -> None:
         _state.reset(self._tokens[-1])
         self._tokens.pop()
+
+    def _switched(self, old: _State) -> _State:
+        """The state this mode makes of ``old``; the last one is kept, as a block is mostly
+        entered from the same state (a layer's scope at every forward pass)."""
+        cached = self.__dict__.get("_last")
+        if cached is None or cached[0] is not old:
+            cached = self._last = (old, self._switch(old))
+        return cached[1]
 
     def _run(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
         """Call ``fn`` under this mode in a copy of the current context: the caller's modes
@@ -80,7 +87,7 @@ class _ModeContext:
         return contextvars.copy_context().run(self._call_switched, fn, args, kwargs)
 
     def _call_switched(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
-        _state.set(self._switch(_state.get()))  # in the copied context only
+        _state.set(self._switched(_state.get()))  # in the copied context only
         return fn(*args, **kwargs)
 
     def __call__(self, fn: F) -> F:

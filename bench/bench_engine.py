@@ -56,6 +56,9 @@ RESULTS = BENCH_DIR / "results" / "engine.md"
 SEED = 1337
 # The chain's leaves: |w| < 1 keeps x bounded (it tends to c / (1 - w) = 1) over a million ops.
 X0, W, C = 0.5, 0.9, 0.1
+# Where the measured tracegrad comes from: this working tree, or (in a --baseline worker) a
+# checkout of another revision's autograd and nn.
+TREE = REPO
 
 
 def load_value(engine: str) -> type:
@@ -65,7 +68,7 @@ def load_value(engine: str) -> type:
     'Value'
     """
     if engine == "tracegrad":
-        sys.path.insert(0, str(REPO))  # measure this working tree's engine
+        sys.path.insert(0, str(TREE))  # this working tree's engine, or --baseline's
         from autograd import Value
     elif engine == "micrograd":
         from micrograd.engine import Value
@@ -273,18 +276,20 @@ def run_task(engine: str, task: dict) -> dict:
     raise ValueError(f"unknown task {name!r}")
 
 
-def run_worker(engine: str, task: dict) -> dict:
-    """Run ``task`` in a fresh subprocess: micrograd in its venv, tracegrad in this Python.
-    A fresh process is how users run a training script: the collector then walks only the
-    script's own objects, not this harness's (numpy, scikit-learn, the results so far)."""
+def run_worker(engine: str, task: dict, tree: Path | None = None) -> dict:
+    """Run ``task`` in a fresh subprocess: micrograd in its venv, tracegrad in this Python
+    (from ``tree``, a checkout of another revision, when given). A fresh process is how users
+    run a training script: the collector then walks only the script's own objects, not this
+    harness's (numpy, scikit-learn, the results so far)."""
     if engine == "micrograd":
         from _micrograd_env import micrograd_python
 
         python = micrograd_python()
     else:
         python = sys.executable
+    extra = ["--tree", str(tree)] if tree is not None else []
     done = subprocess.run(
-        [python, str(Path(__file__).resolve()), "--worker", engine],
+        [python, str(Path(__file__).resolve()), "--worker", engine, *extra],
         input=json.dumps(task),
         capture_output=True,
         text=True,
@@ -343,7 +348,19 @@ def moons_task(quick: bool) -> dict:
     }
 
 
-def measure(quick: bool = False, rounds: int = 3) -> dict:
+def checkout(rev: str) -> Path:
+    """``rev``'s autograd and nn in a temporary folder (git archive), to run beside this tree."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="tracegrad-baseline-"))
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev, "autograd", "nn"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def measure(quick: bool = False, rounds: int = 3, baseline: str | None = None) -> dict:
     """Every figure of the report as plain numbers; ``quick`` shrinks every size.
 
     The timings run in interleaved rounds (micrograd, tracegrad and the floors one after the
@@ -386,7 +403,25 @@ def measure(quick: bool = False, rounds: int = 3) -> dict:
         "tg_memory_consts": lambda: tg({"name": "memory", "n": mem_n, "consts": True}),
         "bare_memory": lambda: bytes_per_node(bare_chain, mem_n),
     }
+    if baseline is not None:  # the engine of another revision, in the same interleaved rounds
+        tree = checkout(baseline)
+        timed["base_moons_on"] = (
+            lambda: run_worker("tracegrad", {**moons, "gc": True}, tree),
+            "seconds",
+        )
+        timed["base_moons_off"] = (
+            lambda: run_worker("tracegrad", {**moons, "gc": False}, tree),
+            "seconds",
+        )
+        timed["base_chain_400"] = (
+            lambda: run_worker("tracegrad", {"name": "chain", "n": 400, **small}, tree),
+            "per_node",
+        )
+        once["base_memory_consts"] = lambda: run_worker(
+            "tracegrad", {"name": "memory", "n": mem_n, "consts": True}, tree
+        )
     res = {"big": big, "mem_n": mem_n, "moons": moons, "small": small, "rounds": rounds}
+    res["baseline"] = baseline
     res["load_before"] = os.getloadavg()[0]
     res["moons_nodes"] = moons_nodes(moons)
     jobs = [(key, run) for key, run in once.items()]
@@ -402,6 +437,9 @@ def measure(quick: bool = False, rounds: int = 3) -> dict:
         res[key] = failed[0] if failed else _best(per_round[key], field)
     for key in ("mg_moons_on", "mg_moons_off", "tg_moons_on", "tg_moons_off"):
         res[key]["backward"] = min(r["backward"] for r in per_round[key])
+    for key in ("base_moons_on", "base_moons_off"):
+        if key in per_round:
+            res[key]["backward"] = min(r["backward"] for r in per_round[key])
     res["floats_grads_400"] = floats_chain_grads(400)
     res["load_after"] = os.getloadavg()[0]
     return res
@@ -562,15 +600,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="interleaved rounds (more: steadier on a noisy host)"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also time the engine of git revision REV (its autograd and nn) in the same rounds",
+    )
     parser.add_argument("--worker", choices=("tracegrad", "micrograd"), help=argparse.SUPPRESS)
+    parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:  # the subprocess side: one task as JSON on stdin, its result on stdout
+        global TREE
+        TREE = args.tree or REPO
+        import bench_moons
+
+        bench_moons.REPO = TREE  # its runner imports nn from there too
         print(json.dumps(run_task(args.worker, json.load(sys.stdin))))
         return
     command = "python bench/bench_engine.py" + (" --quick" if args.quick else "")
     if args.rounds != 3:
         command += f" --rounds {args.rounds}"
-    text = report(measure(quick=args.quick, rounds=args.rounds), command)
+    if args.baseline:
+        command += f" --baseline {args.baseline}"
+    text = report(measure(quick=args.quick, rounds=args.rounds, baseline=args.baseline), command)
     print(text)
     if not args.quick:
         RESULTS.parent.mkdir(exist_ok=True)
