@@ -27,8 +27,6 @@ is the same loop.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import sys
 
 import numpy as np
@@ -266,25 +264,6 @@ class _CompiledStep:
         return value_step
 
 
-@contextlib.contextmanager
-def _collector_paused():
-    """Pause Python's cyclic garbage collector for one training step.
-
-    The engine's graphs hold no reference cycles, so refcounting frees each step's graph;
-    the collector would only rescan the tens of thousands of live nodes a step builds, which
-    costs about as much as the step itself. It is switched back on (if it was on) after the
-    step, before any callback runs.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _call(callbacks, hook: str, *args) -> None:
     for cb in callbacks:
         fn = getattr(cb, hook, None)
@@ -319,9 +298,8 @@ def fit(
     ``batch_size=None`` trains on the whole data set per step. ``shuffle`` reorders the rows
     every epoch with ``numpy.random.default_rng(seed)``. ``verbose``: 0 silent, 1 a tqdm
     progress bar over epochs with the running loss and metrics (on stdout, as Keras's), 2 one
-    line per epoch.
-    Python's cyclic garbage collector is paused during each step: the graphs have no
-    cycles, so it would only slow the step down (see `_collector_paused`).
+    line per epoch. Python's garbage collector is left as the caller set it: library code
+    never switches it (the graphs hold no reference cycles, so refcounting frees each step's).
 
     >>> import nn
     >>> X, y = nn.datasets.xor()
@@ -374,19 +352,18 @@ def fit(
             total, outputs = 0.0, np.empty((n, nout))
             for b, start in enumerate(range(0, n, batch_size)):
                 idx = order[start : start + batch_size]
-                with _collector_paused():
-                    optimizer.zero_grad()
-                    batch = rows[idx] if on_tensors else [rows[i] for i in idx]
-                    # Predictions as they were before this batch's update (as Keras).
-                    if compiled is not None:
-                        batch_loss, outputs[start : start + len(idx)] = compiled(batch, Y[idx])
-                    else:
-                        preds, outputs[start : start + len(idx)] = _forward(model, batch, nout)
-                        value = loss_fn(preds, Y[idx])
-                        value.backward()
-                        batch_loss = float(value.data)
-                        del preds, value  # the graph is acyclic: refcounting frees it here
-                    optimizer.step()
+                optimizer.zero_grad()
+                batch = rows[idx] if on_tensors else [rows[i] for i in idx]
+                # Predictions as they were before this batch's update (as Keras).
+                if compiled is not None:
+                    batch_loss, outputs[start : start + len(idx)] = compiled(batch, Y[idx])
+                else:
+                    preds, outputs[start : start + len(idx)] = _forward(model, batch, nout)
+                    value = loss_fn(preds, Y[idx])
+                    value.backward()
+                    batch_loss = float(value.data)
+                    del preds, value  # the graph is acyclic: refcounting frees it here
+                optimizer.step()
                 total += batch_loss * len(idx)
                 _call(callbacks, "on_batch_end", b, {"loss": batch_loss})
             logs = {"loss": total / n}
