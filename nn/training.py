@@ -195,11 +195,16 @@ class _CompiledStep:
     parameters exactly as ``loss.backward()`` does.
 
     The batch's rows and targets are the program's inputs (numbers on the value engine, a
-    Tensor of rows on the tensor engine), so every batch of one shape replays one program.
-    Class labels on the value engine select logits in Python, so there a program is traced
-    per batch of labels. A replay that takes a branch the trace did not see (a comparison of
-    Values came out the other way: bce's clip, say) is traced again, so the history is the one
-    ``compile=False`` gives.
+    Tensor of rows on the tensor engine), so every batch of one shape replays one program:
+    the programs are keyed by the batch's size alone, and at most `KEEP` are kept per size,
+    so their number is bounded however many batches a run sees. Labels are data, never part
+    of a program: on the tensor engine the int array of labels is an input that indexes the
+    log-softmax; on the value engine, where picking a logit by its label would be a choice
+    made in Python and baked into the program, each label reaches the program as one-hot
+    float inputs and the loss picks its logit as ``sum(t_k * z_k)``
+    (`losses._cross_entropy_onehot`, the same value and gradients). A replay that takes a
+    branch the trace did not see (a comparison of Values came out the other way: bce's clip,
+    say) is traced again, so the history is the one ``compile=False`` gives.
     """
 
     KEEP = 8  # programs kept per batch shape
@@ -214,14 +219,16 @@ class _CompiledStep:
 
     def __call__(self, batch, targets: np.ndarray) -> tuple[float, np.ndarray]:
         n = len(batch)
+        key = n  # the batch's size: labels and values are inputs, never part of the key
         if self.on_tensors:
-            args, key = (batch, targets), (n,)
+            args = (batch, targets)
         else:
             flat = [x for row in batch for x in row]
-            if self.labels:  # class labels reach the loss as they are: part of the key
-                args, key = (*flat, targets), (n, targets.tobytes())
-            else:
-                args, key = (*flat, *targets.ravel().tolist()), (n,)
+            if self.labels:  # one-hot floats: an input like any other (see the docstring)
+                onehot = np.zeros((n, self.nout))
+                onehot[np.arange(n), targets] = 1.0
+                targets = onehot
+            args = (*flat, *targets.ravel().tolist())
         # A batch shape may need a few programs, one per pattern of branches (bce_with_logits
         # on a logit's sign, say): the last few are kept, the one that served last first.
         programs = self.programs.setdefault(key, [])
@@ -253,13 +260,13 @@ class _CompiledStep:
         def value_step(*inputs):
             xs = inputs[: n * nin]
             rows = [list(xs[i * nin : (i + 1) * nin]) for i in range(n)]
-            targets = inputs[n * nin :]
-            if not self.labels and nout > 1:
-                targets = [list(targets[i * nout : (i + 1) * nout]) for i in range(n)]
-            elif self.labels:
-                targets = targets[0]
+            targets = list(inputs[n * nin :])
+            if nout > 1 or self.labels:  # a row per sample (one-hot weights for labels)
+                targets = [targets[i * nout : (i + 1) * nout] for i in range(n)]
             preds = [model(row) for row in rows]
-            return loss_fn(preds, list(targets) if not self.labels else targets), preds
+            if self.labels:
+                return L._cross_entropy_onehot(preds, targets), preds
+            return loss_fn(preds, targets), preds
 
         return value_step
 
