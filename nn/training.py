@@ -34,6 +34,7 @@ import numpy as np
 from autograd import Tensor, TraceError, Value, no_grad, trace
 
 from . import losses as L
+from .module import _real_array
 
 # Losses whose targets are probabilities in [0, 1].
 _PROBABILITY_TARGETS = (L.bce, L.bce_with_logits)
@@ -108,11 +109,7 @@ def _resolve_metrics(metrics, loss_fn, nout: int, y: np.ndarray) -> dict:
 def _prepare(model, X, y, loss) -> tuple:
     """Check and convert the data: (X as a float array, targets array, loss fn, nout)."""
     loss_fn = L.get(loss)
-    try:
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"X and y must be numeric arrays: {exc}") from None
+    X, y = _real_array("X", X), _real_array("y", y)
     nin = getattr(model, "nin", None)
     if X.ndim != 2 or (nin is not None and X.shape[1] != nin):
         raise ValueError(f"X must have shape (n, {nin or 'nin'}), got {X.shape}")
@@ -169,6 +166,16 @@ def _positive_int(name: str, x) -> int:
     if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {x!r}")
     return int(x)
+
+
+def _seed(seed):
+    """fit's ``seed`` as numpy.random.default_rng takes it, checked here so that a bad one is
+    a ValueError naming it (numpy would raise a TypeError from inside the shuffle)."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be None, an integer >= 0 or a numpy Generator, got {seed!r}")
+    return int(seed)
 
 
 def _output_data(out) -> list[float]:
@@ -335,9 +342,9 @@ def fit(
     callbacks = list(callbacks)
     if not isinstance(compile, bool):
         raise ValueError(f"compile must be True or False, got {compile!r}")
+    rng = np.random.default_rng(_seed(seed))
     compiled = _CompiledStep(model, loss_fn, on_tensors, nout) if compile else None
 
-    rng = np.random.default_rng(seed)
     history = History()
     for cb in callbacks:
         if hasattr(cb, "set_model"):
