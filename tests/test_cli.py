@@ -576,20 +576,23 @@ def test_xor_demo_prints_and_draws(tmp_path, capsys, dot_program):
     ]
     assert out.index(f"graph will be drawn to {svg}") < out.index(" xor ")  # before training
     assert "accuracy" in out and f"wrote {svg}" in out
-    assert "the blog post reports" not in out  # 20 epochs are not the blog's run
+    assert "the course notes' Keras run reports" not in out  # 20 epochs are not the notes' run
     text = svg.read_text()
     assert "<svg" in text and "w0.0.0" in text and "loss" in text
 
 
-def test_the_default_demo_run_shows_the_blog_figure_beside_ours(capsys):
-    """The recipe's 1000 epochs: our final loss, the blog post's 0.0626 on the same line,
-    and the spread over seeds that makes ours one draw."""
+def test_the_default_demo_run_shows_the_notes_figure_beside_ours(capsys):
+    """The recipe's 1000 epochs: our final loss, the course notes' 0.0626 on the same line,
+    named as what it is (their Keras run), and the spread over seeds that makes ours one
+    draw."""
     _, history = cli.xor_recipe(seed=0)  # the same training, run on its own
     assert cli.xor_demo(svg=None) == 0
     lines = capsys.readouterr().out.splitlines()
     ours = f"final loss {history.history['loss'][-1]:.4f}"
     beside = [line for line in lines if ours in line]
-    assert len(beside) == 1 and "the blog post reports 0.0626 for this recipe" in beside[0]
+    assert len(beside) == 1
+    assert "(the course notes' Keras run reports 0.0626 for this recipe)" in beside[0]
+    assert "with the course notes' Keras XOR recipe (SGD lr 0.5" in lines[0]
     spread = lines[lines.index(beside[0]) + 1]
     assert "over seeds 0-19 the recipe ends between 0.03 and 0.41 (median 0.09)" in spread
     assert "this run (seed 0) is one draw from that spread" in spread
@@ -598,11 +601,11 @@ def test_the_default_demo_run_shows_the_blog_figure_beside_ours(capsys):
 @pytest.mark.slow
 def test_the_spread_the_demo_quotes_is_what_the_recipe_gives():
     """Measured again here: the final loss of the recipe over seeds 0-19, as the demo says
-    (min, median and max to 2 decimals), and the blog post's figure lies inside it."""
+    (min, median and max to 2 decimals), and the course notes' figure lies inside it."""
     finals = [cli.xor_recipe(seed=s)[1].history["loss"][-1] for s in range(cli.XOR_SEEDS)]
     measured = {"min": min(finals), "median": statistics.median(finals), "max": max(finals)}
     assert {k: round(v, 2) for k, v in measured.items()} == cli.XOR_SPREAD
-    assert measured["min"] < cli.XOR_BLOG_LOSS < measured["max"]
+    assert measured["min"] < cli.XOR_NOTES_LOSS < measured["max"]
 
 
 @pytest.mark.parametrize(

@@ -524,19 +524,21 @@ def _check_table(f: Callable, names: list, values: dict, env: dict, eps: float) 
     return 0
 
 
-# The XOR demo follows the Keras blog post's recipe: a 2-3-1 sigmoid MLP, SGD lr 0.5, binary
-# cross-entropy, batch size 4, 1000 epochs. The post reports one run's final loss; over seeds
-# 0-19 the recipe ends between XOR_SPREAD's min and max (measured here; tests/test_cli.py
-# measures them again), so a run is one draw from that spread, and the demo says so.
+# The XOR demo follows the Keras XOR recipe of the course notes our XOR examples come from: a
+# 2-3-1 sigmoid MLP, SGD lr 0.5, binary cross-entropy, batch size 4, 1000 epochs. The notes
+# report one Keras run's final loss; over seeds 0-19 the recipe ends between XOR_SPREAD's min
+# and max (measured here; tests/test_cli.py measures them again), so a run is one draw from
+# that spread, and the demo says so.
 XOR_EPOCHS = 1000
-XOR_BLOG_LOSS = 0.0626
+XOR_NOTES_LOSS = 0.0626  # the course notes' Keras run
 XOR_SEEDS = 20
 XOR_SPREAD = {"min": 0.03, "median": 0.09, "max": 0.41}  # the final loss, to 2 decimals
 XOR_PICTURE = "xor_graph.svg"  # in the current directory
 
 
 def xor_recipe(seed: int = 0, epochs: int = XOR_EPOCHS, verbose: int = 0):
-    """Train the demo's model with the blog post's recipe; returns ``(model, history)``.
+    """Train the demo's model with the course notes' Keras XOR recipe; returns
+    ``(model, history)``.
 
     >>> model, history = xor_recipe(seed=0, epochs=2)
     >>> len(history.history["loss"]), model.num_parameters()
@@ -560,8 +562,8 @@ def xor_recipe(seed: int = 0, epochs: int = XOR_EPOCHS, verbose: int = 0):
     return model, history
 
 
-def _blog_comparison(seed: int) -> str:
-    """Where the recipe's final loss lies over seeds, said beside the blog post's figure."""
+def _notes_comparison(seed: int) -> str:
+    """Where the recipe's final loss lies over seeds, said beside the course notes' figure."""
     spread = XOR_SPREAD
     return (
         f"over seeds 0-{XOR_SEEDS - 1} the recipe ends between {spread['min']} and "
@@ -571,11 +573,12 @@ def _blog_comparison(seed: int) -> str:
 
 
 def xor_demo(epochs: int = XOR_EPOCHS, svg: str | None = XOR_PICTURE, seed: int = 0) -> int:
-    """``tracegrad demo xor``: train the 2-3-1 sigmoid MLP on XOR with the blog post's recipe
-    (`xor_recipe`), print the four predictions, the accuracy and the final loss (beside the
-    blog's figure when the recipe's 1000 epochs ran), and render the trained network's graph
-    for the input (1, 0), with its loss's gradients on every edge, to ``svg`` (format by
-    suffix; None: no picture). The picture's path is announced and checked before training.
+    """``tracegrad demo xor``: train the 2-3-1 sigmoid MLP on XOR with the Keras XOR recipe of
+    the course notes (`xor_recipe`), print the four predictions, the accuracy and the final
+    loss (beside the notes' figure when the recipe's 1000 epochs ran), and render the trained
+    network's graph for the input (1, 0), with its loss's gradients on every edge, to ``svg``
+    (format by suffix; None: no picture). The picture's path is announced and checked before
+    training.
 
     Returns the exit status: 0 when it ran, 1 when the graph could not be rendered, 2 for a
     bad argument.
@@ -602,8 +605,8 @@ def xor_demo(epochs: int = XOR_EPOCHS, svg: str | None = XOR_PICTURE, seed: int 
             return 2
     other = f", for {epochs} epochs instead" if epochs != XOR_EPOCHS else ""
     print(
-        "Training a 2-3-1 sigmoid MLP on XOR with the blog post's recipe (SGD lr 0.5, binary "
-        f"cross-entropy, batch size 4, {XOR_EPOCHS} epochs){other}; seed {seed}",
+        "Training a 2-3-1 sigmoid MLP on XOR with the course notes' Keras XOR recipe (SGD lr "
+        f"0.5, binary cross-entropy, batch size 4, {XOR_EPOCHS} epochs){other}; seed {seed}",
         flush=True,
     )
     if svg is not None:
@@ -617,10 +620,10 @@ def xor_demo(epochs: int = XOR_EPOCHS, svg: str | None = XOR_PICTURE, seed: int 
         print(f"  {a} xor {b} = {target}   predicted {p:.4f} -> {int(p > 0.5)}")
     accuracy = float(((preds > 0.5) == y).mean())
     final_loss = history.history["loss"][-1]
-    if epochs == XOR_EPOCHS:  # the recipe as the blog post ran it: its figure beside ours
-        blog = f" (the blog post reports {XOR_BLOG_LOSS} for this recipe)"
-        print(f"accuracy {accuracy:.2f}, final loss {final_loss:.4f}{blog}")
-        print(_blog_comparison(seed))
+    if epochs == XOR_EPOCHS:  # the recipe as the notes ran it: their figure beside ours
+        notes = f" (the course notes' Keras run reports {XOR_NOTES_LOSS} for this recipe)"
+        print(f"accuracy {accuracy:.2f}, final loss {final_loss:.4f}{notes}")
+        print(_notes_comparison(seed))
     else:
         print(f"accuracy {accuracy:.2f}, final loss {final_loss:.4f}")
     if svg is None:
@@ -706,8 +709,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="train a small model and draw its graph",
-        description="Train the 2-3-1 sigmoid MLP on XOR with the blog post's recipe, print its "
-        "predictions and final loss beside the blog's, and draw its graph.",
+        description="Train the 2-3-1 sigmoid MLP on XOR with the Keras XOR recipe of the "
+        "course notes our XOR examples come from, print its predictions and final loss beside "
+        "the notes' Keras run's, and draw its graph.",
     )
     demo.add_argument("name", choices=["xor"])
     demo.add_argument(
