@@ -477,13 +477,15 @@ def test_a_small_compressed_npz_cannot_make_load_allocate_much(tmp_path):
             nn.load(path)
 
 
-def test_a_compressed_npz_written_by_numpy_still_loads(tmp_path):
+@pytest.mark.parametrize("order", ["C", "F"])  # F: numpy writes fortran_order=True headers
+def test_a_compressed_npz_written_by_numpy_still_loads(tmp_path, order):
     model = nn.MLP(3, [4, 2], seed=0)
     path = tmp_path / "m.npz"
+    state = {k: np.asarray(v, order=order) for k, v in model.state_dict().items()}
     with open(path, "wb") as f:
         np.savez_compressed(f, __config__=np.array(json.dumps(
             {"format": "tracegrad.nn", "version": 1, "config": model._config()})),
-            **model.state_dict())  # fmt: skip
+            **state)  # fmt: skip
     X = np.random.default_rng(0).normal(size=(3, 3))
     assert np.array_equal(nn.load(path).predict(X), model.predict(X))
 
