@@ -136,8 +136,8 @@ def tracegrad_run(task: dict) -> dict:
 def tracegrad_fit_run(task: dict) -> dict:
     """The demo through ``nn.fit``: the L2 term in a callable loss, the lr schedule in a
     callback, one full-batch step per epoch. Timed per epoch, from its begin to its end hook
-    (the step, the epoch's metrics and the bookkeeping). fit pauses the collector itself
-    during each step, so gc is left on, as users run it."""
+    (the step, the epoch's metrics and the bookkeeping). gc is left on, as users run it
+    (fit never switches the collector)."""
     sys.path.insert(0, str(REPO))
     import numpy as np
 
@@ -514,7 +514,7 @@ def report(res: dict, command: str) -> str:
         row("micrograd `MLP`, its notebook's loop", "off", mg_off),
         row("tracegrad `nn.MLP`, the same loop", "on, as users run it", tg_on),
         row("tracegrad `nn.MLP`, the same loop", "off", tg_off),
-        row("tracegrad `nn.fit`", "on (fit pauses it per step)", fit_on),
+        row("tracegrad `nn.fit`", "on", fit_on),
         row("tracegrad `nn.fit(compile=True)`", "on", fitc),
         row("tracegrad, the loss traced once, `prog.backward()` a step", "on", traced),
         row("tracegrad, one sample traced, replayed on the 100 at once", "on", batched),

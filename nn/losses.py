@@ -240,17 +240,39 @@ def cross_entropy(logits, labels) -> Value:
                 raise ValueError(
                     f"cross_entropy: label {label!r} is not a class index in [0, {len(row)})"
                 )
-            # The largest logit (as a + relu(b - a), up to rounding): a shift that changes
-            # neither the result nor its gradient, computed from the logits without
-            # recording, so that a traced program recomputes it at every replay.
-            with no_grad():
-                m = row[0]
-                for v in row[1:]:
-                    m = m + (v - m).relu()
-            s = (row[0] - m).exp()
-            for v in row[1:]:
-                s = s + (v - m).exp()
-            terms.append(s.log() + m - row[int(label)])
+            terms.append(_logsumexp(row) - row[int(label)])
+        return _mean(terms)
+
+
+def _logsumexp(row: list[Value]) -> Value:
+    """``log(sum(exp(z)))`` of one sample's logits, with the largest logit subtracted first
+    and added back (as a + relu(b - a), up to rounding): a shift that changes neither the
+    result nor its gradient, computed without recording so that a traced program recomputes
+    it at every replay."""
+    with no_grad():
+        m = row[0]
+        for v in row[1:]:
+            m = m + (v - m).relu()
+    s = (row[0] - m).exp()
+    for v in row[1:]:
+        s = s + (v - m).exp()
+    return s.log() + m
+
+
+def _cross_entropy_onehot(logits: list[list[Value]], onehot: list[list]) -> Value:
+    """`cross_entropy` on the value engine with each label given as one-hot weights (Values:
+    a traced step's inputs) instead of an index. The logit a label picks is then
+    ``sum(t_k * z_k)``, an expression of the inputs rather than a choice made in Python, so
+    one traced program serves every batch of labels. With weights exactly 0 and 1 the value
+    and the gradients are those of `cross_entropy` (adding 0 * z and 0 is exact)."""
+    with _LOSS_SCOPE:
+        terms = []
+        for row, weights in zip(logits, onehot):
+            row = _flat_preds(row, "cross_entropy")  # one output: a lone Value
+            picked = weights[0] * row[0]
+            for t, z in zip(weights[1:], row[1:]):
+                picked = picked + t * z
+            terms.append(_logsumexp(row) - picked)
         return _mean(terms)
 
 

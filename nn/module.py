@@ -42,6 +42,7 @@ from one generator. Biases are zero and draw nothing. ``limit`` depends on ``ini
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -76,6 +77,44 @@ def _check_size(name: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{name} must be a positive integer, got {n!r}")
     return int(n)
+
+
+def _real_array(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array of real numbers, or ValueError naming ``name`` and what it
+    holds. Complex numbers are refused, not cast (numpy would drop the imaginary part with
+    a mere warning), and so are strings (numpy would parse "1.5") and other objects (None
+    would become nan).
+
+    >>> _real_array("X", [[1, 2.5]]).dtype
+    dtype('float64')
+    >>> _real_array("X", [[1 + 2j]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: X must hold real numbers, got complex values (dtype complex128): ...
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise ValueError(f"{name} must be an array of real numbers: {exc}") from None
+    kind = array.dtype.kind
+    if kind == "c":
+        raise ValueError(
+            f"{name} must hold real numbers, got complex values (dtype {array.dtype}): the "
+            f"imaginary part would be lost; pass {name}.real if that is meant"
+        )
+    if kind == "O":  # a list mixing numbers with something else
+        for x in array.ravel().tolist():
+            if isinstance(x, complex) or not isinstance(x, numbers.Real):
+                raise ValueError(
+                    f"{name} must hold real numbers, got {type(x).__name__} {_short(x)}"
+                )
+    elif kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
+def _short(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class _Transposed:
@@ -247,7 +286,7 @@ class Module:
         >>> Layer(2, 3, seed=0).predict([[0.0, 1.0]]).shape
         (1, 3)
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = _real_array("X", X)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2:

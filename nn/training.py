@@ -27,8 +27,6 @@ is the same loop.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import sys
 
 import numpy as np
@@ -36,6 +34,7 @@ import numpy as np
 from autograd import Tensor, TraceError, Value, no_grad, trace
 
 from . import losses as L
+from .module import _real_array
 
 # Losses whose targets are probabilities in [0, 1].
 _PROBABILITY_TARGETS = (L.bce, L.bce_with_logits)
@@ -110,11 +109,7 @@ def _resolve_metrics(metrics, loss_fn, nout: int, y: np.ndarray) -> dict:
 def _prepare(model, X, y, loss) -> tuple:
     """Check and convert the data: (X as a float array, targets array, loss fn, nout)."""
     loss_fn = L.get(loss)
-    try:
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"X and y must be numeric arrays: {exc}") from None
+    X, y = _real_array("X", X), _real_array("y", y)
     nin = getattr(model, "nin", None)
     if X.ndim != 2 or (nin is not None and X.shape[1] != nin):
         raise ValueError(f"X must have shape (n, {nin or 'nin'}), got {X.shape}")
@@ -173,6 +168,16 @@ def _positive_int(name: str, x) -> int:
     return int(x)
 
 
+def _seed(seed):
+    """fit's ``seed`` as numpy.random.default_rng takes it, checked here so that a bad one is
+    a ValueError naming it (numpy would raise a TypeError from inside the shuffle)."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be None, an integer >= 0 or a numpy Generator, got {seed!r}")
+    return int(seed)
+
+
 def _output_data(out) -> list[float]:
     """A model's output for one sample (a Value or a list of Values) as floats."""
     return [out.data] if isinstance(out, Value) else [v.data for v in out]
@@ -197,11 +202,16 @@ class _CompiledStep:
     parameters exactly as ``loss.backward()`` does.
 
     The batch's rows and targets are the program's inputs (numbers on the value engine, a
-    Tensor of rows on the tensor engine), so every batch of one shape replays one program.
-    Class labels on the value engine select logits in Python, so there a program is traced
-    per batch of labels. A replay that takes a branch the trace did not see (a comparison of
-    Values came out the other way: bce's clip, say) is traced again, so the history is the one
-    ``compile=False`` gives.
+    Tensor of rows on the tensor engine), so every batch of one shape replays one program:
+    the programs are keyed by the batch's size alone, and at most `KEEP` are kept per size,
+    so their number is bounded however many batches a run sees. Labels are data, never part
+    of a program: on the tensor engine the int array of labels is an input that indexes the
+    log-softmax; on the value engine, where picking a logit by its label would be a choice
+    made in Python and baked into the program, each label reaches the program as one-hot
+    float inputs and the loss picks its logit as ``sum(t_k * z_k)``
+    (`losses._cross_entropy_onehot`, the same value and gradients). A replay that takes a
+    branch the trace did not see (a comparison of Values came out the other way: bce's clip,
+    say) is traced again, so the history is the one ``compile=False`` gives.
     """
 
     KEEP = 8  # programs kept per batch shape
@@ -216,14 +226,16 @@ class _CompiledStep:
 
     def __call__(self, batch, targets: np.ndarray) -> tuple[float, np.ndarray]:
         n = len(batch)
+        key = n  # the batch's size: labels and values are inputs, never part of the key
         if self.on_tensors:
-            args, key = (batch, targets), (n,)
+            args = (batch, targets)
         else:
             flat = [x for row in batch for x in row]
-            if self.labels:  # class labels reach the loss as they are: part of the key
-                args, key = (*flat, targets), (n, targets.tobytes())
-            else:
-                args, key = (*flat, *targets.ravel().tolist()), (n,)
+            if self.labels:  # one-hot floats: an input like any other (see the docstring)
+                onehot = np.zeros((n, self.nout))
+                onehot[np.arange(n), targets] = 1.0
+                targets = onehot
+            args = (*flat, *targets.ravel().tolist())
         # A batch shape may need a few programs, one per pattern of branches (bce_with_logits
         # on a logit's sign, say): the last few are kept, the one that served last first.
         programs = self.programs.setdefault(key, [])
@@ -255,34 +267,15 @@ class _CompiledStep:
         def value_step(*inputs):
             xs = inputs[: n * nin]
             rows = [list(xs[i * nin : (i + 1) * nin]) for i in range(n)]
-            targets = inputs[n * nin :]
-            if not self.labels and nout > 1:
-                targets = [list(targets[i * nout : (i + 1) * nout]) for i in range(n)]
-            elif self.labels:
-                targets = targets[0]
+            targets = list(inputs[n * nin :])
+            if nout > 1 or self.labels:  # a row per sample (one-hot weights for labels)
+                targets = [targets[i * nout : (i + 1) * nout] for i in range(n)]
             preds = [model(row) for row in rows]
-            return loss_fn(preds, list(targets) if not self.labels else targets), preds
+            if self.labels:
+                return L._cross_entropy_onehot(preds, targets), preds
+            return loss_fn(preds, targets), preds
 
         return value_step
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Pause Python's cyclic garbage collector for one training step.
-
-    The engine's graphs hold no reference cycles, so refcounting frees each step's graph;
-    the collector would only rescan the tens of thousands of live nodes a step builds, which
-    costs about as much as the step itself. It is switched back on (if it was on) after the
-    step, before any callback runs.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _call(callbacks, hook: str, *args) -> None:
@@ -319,9 +312,8 @@ def fit(
     ``batch_size=None`` trains on the whole data set per step. ``shuffle`` reorders the rows
     every epoch with ``numpy.random.default_rng(seed)``. ``verbose``: 0 silent, 1 a tqdm
     progress bar over epochs with the running loss and metrics (on stdout, as Keras's), 2 one
-    line per epoch.
-    Python's cyclic garbage collector is paused during each step: the graphs have no
-    cycles, so it would only slow the step down (see `_collector_paused`).
+    line per epoch. Python's garbage collector is left as the caller set it: library code
+    never switches it (the graphs hold no reference cycles, so refcounting frees each step's).
 
     >>> import nn
     >>> X, y = nn.datasets.xor()
@@ -350,9 +342,9 @@ def fit(
     callbacks = list(callbacks)
     if not isinstance(compile, bool):
         raise ValueError(f"compile must be True or False, got {compile!r}")
+    rng = np.random.default_rng(_seed(seed))
     compiled = _CompiledStep(model, loss_fn, on_tensors, nout) if compile else None
 
-    rng = np.random.default_rng(seed)
     history = History()
     for cb in callbacks:
         if hasattr(cb, "set_model"):
@@ -374,19 +366,18 @@ def fit(
             total, outputs = 0.0, np.empty((n, nout))
             for b, start in enumerate(range(0, n, batch_size)):
                 idx = order[start : start + batch_size]
-                with _collector_paused():
-                    optimizer.zero_grad()
-                    batch = rows[idx] if on_tensors else [rows[i] for i in idx]
-                    # Predictions as they were before this batch's update (as Keras).
-                    if compiled is not None:
-                        batch_loss, outputs[start : start + len(idx)] = compiled(batch, Y[idx])
-                    else:
-                        preds, outputs[start : start + len(idx)] = _forward(model, batch, nout)
-                        value = loss_fn(preds, Y[idx])
-                        value.backward()
-                        batch_loss = float(value.data)
-                        del preds, value  # the graph is acyclic: refcounting frees it here
-                    optimizer.step()
+                optimizer.zero_grad()
+                batch = rows[idx] if on_tensors else [rows[i] for i in idx]
+                # Predictions as they were before this batch's update (as Keras).
+                if compiled is not None:
+                    batch_loss, outputs[start : start + len(idx)] = compiled(batch, Y[idx])
+                else:
+                    preds, outputs[start : start + len(idx)] = _forward(model, batch, nout)
+                    value = loss_fn(preds, Y[idx])
+                    value.backward()
+                    batch_loss = float(value.data)
+                    del preds, value  # the graph is acyclic: refcounting frees it here
+                optimizer.step()
                 total += batch_loss * len(idx)
                 _call(callbacks, "on_batch_end", b, {"loss": batch_loss})
             logs = {"loss": total / n}

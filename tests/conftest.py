@@ -40,7 +40,11 @@ def torch():
     try:
         import torch as _torch
     except ImportError:
-        _missing("PyTorch", ".ci/run installs torch==2.13.0")
+        _missing(
+            "PyTorch",
+            "CI pins torch 2.13.0, the CPU build: pip install torch==2.13.0 --index-url "
+            "https://download.pytorch.org/whl/cpu (see the README)",
+        )
     _torch.set_default_dtype(_torch.float64)
     return _torch
 

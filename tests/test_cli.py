@@ -160,6 +160,74 @@ def test_domain_errors_exit_1_with_the_ops_message(expr, bindings, op):
     assert len(stderr.splitlines()) == 1 and op in stderr
 
 
+@pytest.mark.parametrize(
+    "command, expr, bindings, where",
+    [
+        ("graph", "x*2", ["x=1e308"], "*: result is inf, at 1e+308 * 2.0"),
+        ("graph", "x + y", ["x=1.7e308", "y=1.7e308"], "+: result is inf, at 1.7e+308 + 1.7e+308"),
+        ("graph", "x / y", ["x=1e300", "y=1e-300"], "/: result is inf, at 1e+300 / 1e-300"),
+        ("graph", "10**400", [], "**: result overflows a float, at 10.0 ** 400.0"),
+        ("graph", "exp(x)", ["x=800"], "exp: result overflows a float"),
+        ("check", "x*2", ["x=1e308"], "*: result is inf, at 1e+308 * 2.0"),
+    ],
+)  # fmt: skip
+def test_a_value_that_overflows_is_an_error_at_its_op(command, expr, bindings, where, tmp_path):
+    """One policy, said in --help: a value too large for a float is exit 1 naming the op and
+    its operands, whether the engine's op raises it (10**400) or the float became inf (x*2 at
+    1e308, which printed inf and exited 0 before). Nothing is drawn."""
+    out = tmp_path / "g.dot"
+    argv = [command, expr, *bindings] + (["-o", str(out)] if command == "graph" else [])
+    code, stdout, stderr = run(*argv)
+    assert code == 1 and stdout == "" and len(stderr.splitlines()) == 1
+    assert where in stderr and "overflow" in stderr
+    assert not out.exists()
+
+
+def test_check_says_the_forward_pass_overflowed_instead_of_blaming_a_rule():
+    code, stdout, stderr = run("check", "x*x", "x=1e200")
+    assert code == 1 and stdout == ""  # no table, no FAIL naming the * rule
+    assert "the forward pass overflowed a float, so there is no gradient to check" in stderr
+    assert "*: result is inf, at 1e+200 * 1e+200" in stderr
+
+
+def test_an_infinite_gradient_is_printed_not_an_error(tmp_path):
+    # sqrt's slope at 0 is infinite: a true answer, as --help says
+    code, stdout, _ = run("graph", "sqrt(x)", "x=0", "-o", str(tmp_path / "g.dot"))
+    assert code == 0 and numbers(stdout)["d/dx"] == math.inf
+
+
+def test_help_states_the_overflow_policy():
+    code, out, _ = run("graph", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "an overflow (a value too large for a float: an error at the op that overflowed" in text
+    assert "A gradient infinite or too large for a float prints as inf" in text
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["check", "x*2", "x=1", "-o", "g.svg"],
+         "tracegrad check has no -o option (it is an option of tracegrad graph) "
+         "(see tracegrad check --help)"),
+        (["check", "-o", "g.svg", "x*2", "x=1"], "tracegrad check has no -o option"),
+        (["check", "x*2", "x=1", "--output=g.svg"], "tracegrad check has no --output option"),
+        (["graph", "x*2", "x=1", "--svg", "g.svg"],
+         "tracegrad graph has no --svg option (it is an option of tracegrad demo)"),
+        (["demo", "xor", "-o", "g.svg"],
+         "tracegrad demo has no -o option (it is an option of tracegrad graph)"),
+        (["check", "x*2", "x=1", "--frobnicate"], "tracegrad check has no --frobnicate option"),
+        (["graph", "-x*2", "x=1"], "an expression starting with '-' goes after '--'"),
+    ],
+)  # fmt: skip
+def test_an_option_the_command_lacks_is_named_as_such(argv, message):
+    code, stdout, stderr = run(*argv)
+    assert code == 2 and stdout == "" and len(stderr.splitlines()) == 1
+    assert message in stderr
+    if "-o" in argv or "--svg" in argv:  # not an expression: no '--' advice
+        assert "goes after '--'" not in stderr
+
+
 # ---------------------------------------------------------------- bad input
 
 
@@ -508,20 +576,23 @@ def test_xor_demo_prints_and_draws(tmp_path, capsys, dot_program):
     ]
     assert out.index(f"graph will be drawn to {svg}") < out.index(" xor ")  # before training
     assert "accuracy" in out and f"wrote {svg}" in out
-    assert "the blog post reports" not in out  # 20 epochs are not the blog's run
+    assert "the course notes' Keras run reports" not in out  # 20 epochs are not the notes' run
     text = svg.read_text()
     assert "<svg" in text and "w0.0.0" in text and "loss" in text
 
 
-def test_the_default_demo_run_shows_the_blog_figure_beside_ours(capsys):
-    """The recipe's 1000 epochs: our final loss, the blog post's 0.0626 on the same line,
-    and the spread over seeds that makes ours one draw."""
+def test_the_default_demo_run_shows_the_notes_figure_beside_ours(capsys):
+    """The recipe's 1000 epochs: our final loss, the course notes' 0.0626 on the same line,
+    named as what it is (their Keras run), and the spread over seeds that makes ours one
+    draw."""
     _, history = cli.xor_recipe(seed=0)  # the same training, run on its own
     assert cli.xor_demo(svg=None) == 0
     lines = capsys.readouterr().out.splitlines()
     ours = f"final loss {history.history['loss'][-1]:.4f}"
     beside = [line for line in lines if ours in line]
-    assert len(beside) == 1 and "the blog post reports 0.0626 for this recipe" in beside[0]
+    assert len(beside) == 1
+    assert "(the course notes' Keras run reports 0.0626 for this recipe)" in beside[0]
+    assert "with the course notes' Keras XOR recipe (SGD lr 0.5" in lines[0]
     spread = lines[lines.index(beside[0]) + 1]
     assert "over seeds 0-19 the recipe ends between 0.03 and 0.41 (median 0.09)" in spread
     assert "this run (seed 0) is one draw from that spread" in spread
@@ -530,11 +601,11 @@ def test_the_default_demo_run_shows_the_blog_figure_beside_ours(capsys):
 @pytest.mark.slow
 def test_the_spread_the_demo_quotes_is_what_the_recipe_gives():
     """Measured again here: the final loss of the recipe over seeds 0-19, as the demo says
-    (min, median and max to 2 decimals), and the blog post's figure lies inside it."""
+    (min, median and max to 2 decimals), and the course notes' figure lies inside it."""
     finals = [cli.xor_recipe(seed=s)[1].history["loss"][-1] for s in range(cli.XOR_SEEDS)]
     measured = {"min": min(finals), "median": statistics.median(finals), "max": max(finals)}
     assert {k: round(v, 2) for k, v in measured.items()} == cli.XOR_SPREAD
-    assert measured["min"] < cli.XOR_BLOG_LOSS < measured["max"]
+    assert measured["min"] < cli.XOR_NOTES_LOSS < measured["max"]
 
 
 @pytest.mark.parametrize(

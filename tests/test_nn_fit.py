@@ -392,32 +392,34 @@ def test_fit_reproduces_micrograds_demo_loop():
     assert params_of(a) == pytest.approx(params_of(b), abs=1e-12)
 
 
-def test_fit_pauses_the_collector_only_during_steps_and_leaves_no_cycles():
-    """fit turns the cyclic collector off per step; that is safe only if a step's graph has no
-    reference cycles: after fit, a collection finds no unreachable objects from it."""
+def test_fit_never_switches_the_collector_and_leaves_no_cycles():
+    """Library code must not switch Python's garbage collector: inside every step (the loss
+    runs there) it is as the caller left it, on or off, and after fit a collection finds no
+    unreachable objects from the steps (their graphs have no reference cycles)."""
     import gc
 
     seen = []
 
-    class Probe(nn.Callback):
-        def on_batch_end(self, batch, logs=None):
-            seen.append(gc.isenabled())
+    def probed_bce(preds, targets):
+        seen.append(gc.isenabled())
+        return nn.losses.bce(preds, targets)
 
-    def train():
+    def train(compile=False):
         m = xor_model()
         nn.fit(
             m,
             X_XOR,
             Y_XOR,
-            loss="binary_crossentropy",
+            loss=probed_bce,
             optimizer=nn.SGD(m.parameters(), lr=0.5),
             epochs=3,
             batch_size=2,
-            callbacks=[Probe()],
             verbose=0,
+            compile=compile,
         )
 
     train()  # warm up imports and caches, whose objects are not the step's garbage
+    assert seen == [True] * 6  # the collector stays on during the steps
     gc.collect()
     gc.disable()
     try:
@@ -426,6 +428,67 @@ def test_fit_pauses_the_collector_only_during_steps_and_leaves_no_cycles():
         assert gc.collect() == 0  # nothing cyclic was left behind by the steps
     finally:
         gc.enable()
-    train()
-    assert gc.isenabled()
-    assert seen[:6] == [True] * 6 and seen[6:12] == [False] * 6  # callbacks see the user's state
+    seen.clear()
+    train(compile=True)  # a traced step calls the loss while tracing: the collector is on
+    assert seen and all(seen) and gc.isenabled()
+
+
+@pytest.mark.parametrize("seed", ["a", 1.5, -1, True, [1, 2]])
+def test_a_bad_seed_is_a_value_error_naming_it(seed):
+    m = xor_model()
+    with pytest.raises(ValueError, match=r"seed must be None, an integer >= 0") as info:
+        nn.fit(m, X_XOR, Y_XOR, loss="mse", optimizer=nn.SGD(m.parameters(), lr=0.1),
+               epochs=1, verbose=0, seed=seed)  # fmt: skip
+    assert repr(seed) in str(info.value)
+
+
+def test_a_generator_is_a_seed_too():
+    histories = []
+    for seed in (7, np.random.default_rng(7)):
+        m = xor_model()
+        h = nn.fit(m, X_XOR, Y_XOR, loss="mse", optimizer=nn.SGD(m.parameters(), lr=0.1),
+                   epochs=3, batch_size=2, verbose=0, seed=seed)  # fmt: skip
+        histories.append(h.history["loss"])
+    assert histories[0] == histories[1]
+
+
+COMPLEX_X = X_XOR + 1j  # the imaginary part must not be dropped silently
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: nn.fit(m, COMPLEX_X, Y_XOR, loss="mse",
+                         optimizer=nn.SGD(m.parameters(), lr=0.1), epochs=1, verbose=0),
+        lambda m: nn.evaluate(m, COMPLEX_X, Y_XOR, "mse"),
+        lambda m: m.predict(COMPLEX_X),
+        lambda m: m.predict([[1.0, 2.0 + 0j]]),  # complex dtype, even with no imaginary part
+    ],
+    ids=["fit", "evaluate", "predict", "predict-list"],
+)  # fmt: skip
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_complex_X_is_refused_naming_its_dtype(call, engine):
+    import warnings
+
+    m = nn.MLP(2, [3, 1], seed=0, engine=engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's ComplexWarning would mean it was cast
+        with pytest.raises(ValueError, match=r"X must hold real numbers, got complex values "
+                           r"\(dtype complex128\)"):  # fmt: skip
+            call(m)
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (X_XOR, Y_XOR * 1j, r"y must hold real numbers, got complex values \(dtype complex128\)"),
+        (X_XOR.astype(str), Y_XOR, r"X must hold real numbers, got dtype <U"),
+        ([[0, 1], [1, None], [0, 0], [1, 1]], Y_XOR, r"got NoneType None"),
+        ([[0, 1], [1, 1j], [0, 0], [1, 1]], Y_XOR, r"X must hold real numbers, got complex"),
+    ],
+)
+def test_other_non_real_data_is_refused_too(X, y, message):
+    m = xor_model()
+    with pytest.raises(ValueError, match=message):
+        nn.fit(m, X, y, loss="mse", optimizer=nn.SGD(m.parameters(), lr=0.1), epochs=1,
+               verbose=0)  # fmt: skip

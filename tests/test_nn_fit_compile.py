@@ -132,3 +132,42 @@ def test_compile_must_be_a_bool():
     with pytest.raises(ValueError, match="compile must be True or False"):
         nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=0.1),
                epochs=1, verbose=0, compile="yes")  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "categorical_crossentropy"])
+def test_class_labels_are_data_not_part_of_a_program(monkeypatch, engine, loss):
+    """Every shuffled batch holds other labels; the steps must still share one program per
+    batch size (counted: traces and programs kept), so fit's state stays bounded however long
+    it runs, and the history is compile=False's within 1e-12."""
+    traces, steps = [], []
+    real_trace, real_step = nn.training.trace, nn.training._CompiledStep
+
+    class Recorded(real_step):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            steps.append(self)
+
+    monkeypatch.setattr(
+        nn.training, "trace", lambda *a, **k: traces.append(1) or real_trace(*a, **k)
+    )
+    monkeypatch.setattr(nn.training, "_CompiledStep", Recorded)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    labels = rng.integers(0, 4, size=40)
+    y = labels if loss.startswith("sparse") else np.eye(4)[labels]
+    out = []
+    for compile in (False, True):
+        model = nn.MLP(3, [5, 4], seed=1, engine=engine)
+        h = nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=0.05),
+                   epochs=6, batch_size=8, seed=5, verbose=0, compile=compile)  # fmt: skip
+        out.append((h.history, [np.array(p.data, dtype=float) for p in model.parameters()]))
+    rng, batches = np.random.default_rng(5), set()  # fit's shuffle (seed 5), drawn again
+    for _ in range(6):
+        order = rng.permutation(40)
+        batches.update(labels[order[k : k + 8]].tobytes() for k in range(0, 40, 8))
+    assert len(batches) == 30  # every step saw a batch of labels no other step saw
+    assert len(traces) == 1  # one batch size, one program, whatever the labels
+    (step,) = steps
+    assert sum(len(programs) for programs in step.programs.values()) == 1
+    _assert_same(*out)

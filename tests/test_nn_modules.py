@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
@@ -303,12 +306,19 @@ def test_load_rejects_malformed_json(tmp_path):
 @pytest.mark.parametrize(
     "text, match",
     [
-        ("[null, null, null]", "must hold numbers, got object"),
-        ("[true, false, true]", "must hold numbers, got bool"),
+        ("[null, null, null]", "'layers.0.bias' must hold numbers, got null"),
+        ("[true, false, true]", "'layers.0.bias' must hold numbers, got true"),
+        ("[0.5, false, 0.0]", "'layers.0.bias' must hold numbers, got false"),  # numpy: 0.0
         ("[NaN, 0.0, 0.0]", "NaN is not a JSON number"),
-        ("[Infinity, 0.0, 0.0]", "Infinity is not a JSON number"),
-        ('["0.5", 0.0, 0.0]', "must hold numbers"),
+        ("[0.0, Infinity, 0.0]", "Infinity is not a JSON number"),
+        ("[0.0, -Infinity, 0.0]", "-Infinity is not a JSON number"),
+        ("[1e999, 0.0, 0.0]", "the number 1e999 is too large for a float"),  # else inf
+        ("[0.0, -1e400, 0.0]", "the number -1e400 is too large for a float"),
+        ("[0.0, 0.0, 1" + "0" * 400 + "]", "too large for a float"),  # a JSON int
+        ('["0.5", 0.0, 0.0]', "must hold numbers, got the string"),
+        ('[{"a": 1}, 0.0, 0.0]', "must hold numbers, got an object"),
         ("[[0.0], 0.0, 0.0]", "is not an array"),
+        ("[" * 100_000 + "]" * 100_000, "more than 32 levels deep"),  # else RecursionError
     ],
 )
 def test_load_reads_json_weights_strictly(tmp_path, text, match):
@@ -368,7 +378,7 @@ def test_a_corrupt_compressed_npz_entry_is_a_value_error(tmp_path):
 def test_load_rejects_malformed_npz_and_never_unpickles(tmp_path):
     path = tmp_path / "m.npz"
     path.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(ValueError, match="not a readable .npz"):
+    with pytest.raises(ValueError, match="not a readable .npz archive"):
         nn.load(path)
     # An object array would need pickle: refused, never loaded.
     header = json.dumps(
@@ -385,7 +395,7 @@ def test_load_rejects_malformed_npz_and_never_unpickles(tmp_path):
             weight=np.array([{"x": 1}], dtype=object),
             bias=np.array(0.0),
         )
-    with pytest.raises(ValueError, match="unreadable entry"):
+    with pytest.raises(ValueError, match="'weight.npy' must hold numbers, got dtype object"):
         nn.load(path)
     with open(path, "wb") as f:
         np.savez(f, weight=np.zeros(1), bias=np.array(0.0))
@@ -394,6 +404,157 @@ def test_load_rejects_malformed_npz_and_never_unpickles(tmp_path):
     with open(path, "wb") as f:
         np.save(f, np.zeros(3))
     with pytest.raises(ValueError, match="single array"):
+        nn.load(path)
+
+
+def _npz_config(nin: int) -> str:
+    header = {"format": "tracegrad.nn", "version": 1}
+    header["config"] = {"class": "Neuron", "nin": nin, "activation": None}
+    return json.dumps(header)
+
+
+def _write_npz(path, entries: dict, compress=zipfile.ZIP_STORED) -> None:
+    """An .npz built by hand: each entry a declared .npy header and whatever data we write
+    (bytes, or a count of zero bytes written in chunks, so a huge entry costs no memory)."""
+    with zipfile.ZipFile(path, "w", compression=compress) as archive:
+        for name, (header, data) in entries.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array_header_1_0(member, header)
+                if isinstance(data, int):
+                    chunk = bytes(1 << 20)
+                    for start in range(0, data, len(chunk)):
+                        member.write(chunk[: data - start])
+                else:
+                    member.write(data)
+
+
+def _f8(shape) -> dict:
+    return {"descr": "<f8", "fortran_order": False, "shape": shape}
+
+
+def _config_entry(nin: int) -> tuple:
+    text = np.array(_npz_config(nin))
+    return {"descr": text.dtype.str, "fortran_order": False, "shape": ()}, text.tobytes()
+
+
+@contextlib.contextmanager
+def _allocations_under(limit: int):
+    """Fails if the block's peak of traced allocations (numpy's arrays are traced) reaches
+    ``limit`` bytes: a count of bytes, not a time."""
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < limit, f"load allocated {peak:,} bytes at its peak"
+
+
+def test_an_npz_header_declaring_10_12_numbers_is_a_value_error_not_an_allocation(tmp_path):
+    path = tmp_path / "m.npz"
+    _write_npz(path, {"__config__": _config_entry(1), "weight": (_f8((10**12,)), bytes(8)),
+                      "bias": (_f8(()), bytes(8))})  # fmt: skip
+    with _allocations_under(10 * 2**20):
+        with pytest.raises(ValueError, match=r"'weight.npy' declares shape "
+                           r"\(1000000000000,\) of float64 \(8,000,000,000,000 bytes\) but "
+                           r"holds 8 bytes"):  # fmt: skip
+            nn.load(path)
+
+
+def test_a_small_compressed_npz_cannot_make_load_allocate_much(tmp_path):
+    """An honest entry of 64 MB of zeros deflates to about 64 KB: its declared size is
+    refused from the header, before a byte of it is decompressed."""
+    path = tmp_path / "m.npz"
+    n = 8 * 2**20  # 64 MB of float64 zeros
+    config = _config_entry(n - 1)
+    _write_npz(path, {"__config__": config, "weight": (_f8((n - 1,)), 8 * (n - 1)),
+                      "bias": (_f8(()), 8)}, compress=zipfile.ZIP_DEFLATED)  # fmt: skip
+    size, declared = path.stat().st_size, 8 * n + len(config[1])
+    assert size < 2**20  # the file is small
+    with _allocations_under(8 * 2**20):
+        with pytest.raises(ValueError, match=rf"declare {declared:,} bytes of arrays, more "
+                           rf"than a {size:,}-byte .npz may hold"):  # fmt: skip
+            nn.load(path)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])  # F: numpy writes fortran_order=True headers
+def test_a_compressed_npz_written_by_numpy_still_loads(tmp_path, order):
+    model = nn.MLP(3, [4, 2], seed=0)
+    path = tmp_path / "m.npz"
+    state = {k: np.asarray(v, order=order) for k, v in model.state_dict().items()}
+    with open(path, "wb") as f:
+        np.savez_compressed(f, __config__=np.array(json.dumps(
+            {"format": "tracegrad.nn", "version": 1, "config": model._config()})),
+            **state)  # fmt: skip
+    X = np.random.default_rng(0).normal(size=(3, 3))
+    assert np.array_equal(nn.load(path).predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    "entries, message",
+    [
+        ({"weight": (_f8((2,)), bytes(16)), "bias": (_f8(()), bytes(8))}, "no __config__"),
+        (
+            {"__config__": _config_entry(2), "weight": (_f8((2,)), bytes(8)),
+             "bias": (_f8(()), bytes(8))},
+            r"'weight.npy' declares shape \(2,\) of float64 \(16 bytes\) but holds 8 bytes",
+        ),
+        (
+            {"__config__": _config_entry(2), "weight": (_f8((2,)), bytes(24)),
+             "bias": (_f8(()), bytes(8))},
+            r"'weight.npy' holds other than the 16 bytes it declares",
+        ),
+        (
+            {"__config__": _config_entry(2),
+             "weight": ({"descr": "<c16", "fortran_order": False, "shape": (2,)}, bytes(32)),
+             "bias": (_f8(()), bytes(8))},
+            r"'weight.npy' must hold numbers, got dtype complex128",
+        ),
+        (
+            {"__config__": (_f8(()), bytes(8)), "weight": (_f8((2,)), bytes(16)),
+             "bias": (_f8(()), bytes(8))},
+            r"'__config__.npy' is not the JSON text of a model's config",
+        ),
+        (
+            {"__config__": _config_entry(3), "weight": (_f8((2,)), bytes(16)),
+             "bias": (_f8(()), bytes(8))},
+            "the config describes 4 parameters but the state holds 3 numbers",
+        ),
+    ],
+)  # fmt: skip
+def test_load_checks_each_npz_entry_from_its_header(tmp_path, entries, message):
+    path = tmp_path / "m.npz"
+    _write_npz(path, entries)
+    with pytest.raises(ValueError, match=message):
+        nn.load(path)
+
+
+def test_an_npz_built_by_hand_with_honest_headers_loads(tmp_path):
+    """The hand-built files above fail for their flaw alone: the same builder with honest
+    headers and data gives a model."""
+    path = tmp_path / "m.npz"
+    weight, bias = np.array([0.5, -2.0]), np.array(0.25)
+    _write_npz(path, {"__config__": _config_entry(2), "weight": (_f8((2,)), weight.tobytes()),
+                      "bias": (_f8(()), bias.tobytes())})  # fmt: skip
+    assert nn.load(path).predict([[1.0, 1.0]]).item() == 0.5 - 2.0 + 0.25
+
+
+@pytest.mark.parametrize("text", ["weight,bias\n0.5,0.1\n", "", "\x93NUMPY"])
+def test_a_file_that_is_no_zip_is_said_to_be_no_npz_archive(tmp_path, text):
+    path = tmp_path / "m.npz"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=r"m\.npz is not a readable \.npz archive") as info:
+        nn.load(path)
+    assert "pickl" not in str(info.value)
+
+
+def test_brackets_inside_json_strings_do_not_count_as_nesting(tmp_path):
+    path = tmp_path / "m.json"
+    nn.save(nn.MLP(2, [3, 1], seed=0), path)
+    header = json.loads(path.read_text())
+    header["config"]["activation"] = "[" * 1000
+    path.write_text(json.dumps(header))
+    with pytest.raises(ValueError, match="unknown activation"):  # not "levels deep"
         nn.load(path)
 
 

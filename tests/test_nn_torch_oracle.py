@@ -1,7 +1,8 @@
 """PyTorch (float64) as the oracle for nn: the same MLP's gradients, the losses, and ten
 optimizer steps of SGD (momentum, nesterov, weight decay) and Adam, all within 1e-10.
 
-This is the XOR blog post's PyTorch recipe: the network is the XOR MLP, trained on XOR."""
+This is the PyTorch XOR recipe of the course notes our XOR examples come from: the network
+is the XOR MLP, trained on XOR."""
 
 from __future__ import annotations
 
