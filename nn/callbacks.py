@@ -106,19 +106,7 @@ class TensorBoard(Callback):
         layers = getattr(self.model, "layers", None)
         if self._X is None or layers is None:
             return
-        outs = [[] for _ in layers]
-        with no_grad():
-            if getattr(self.model, "engine", "value") == "tensor":
-                x = self._X  # the whole batch at once
-                for i, layer in enumerate(layers):
-                    x = layer.forward(x)
-                    outs[i] = x.data.ravel()
-            else:
-                for row in self._X.tolist():
-                    x = row
-                    for i, layer in enumerate(layers):
-                        x = layer.forward(x)
-                        outs[i].extend(v.data for v in x)
+        outs = _activations(layers, self._X, getattr(self.model, "engine", "value"))
         for i, values in enumerate(outs):
             self.writer.add_histogram(f"activations/layers.{i}", np.array(values), epoch)
 
@@ -126,3 +114,21 @@ class TensorBoard(Callback):
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+@no_grad()
+def _activations(layers: list, X: np.ndarray, engine: str) -> list:
+    """Each layer's outputs on the rows of ``X``, flattened, no graph kept."""
+    outs: list = [[] for _ in layers]
+    if engine == "tensor":
+        x = X  # the whole batch at once
+        for i, layer in enumerate(layers):
+            x = layer.forward(x)
+            outs[i] = x.data.ravel()
+        return outs
+    for row in X.tolist():
+        x = row
+        for i, layer in enumerate(layers):
+            x = layer.forward(x)
+            outs[i].extend(v.data for v in x)
+    return outs

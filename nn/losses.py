@@ -28,6 +28,8 @@ from autograd import Tensor, Value, name_scope, no_grad
 EPS = 1e-7
 # Every loss builds its nodes in this scope, so a drawing of a model's loss graph shows the
 # loss as one box beside the model's layers.
+# Every loss runs in this scope, as a decorated function: in a copy of the caller's context
+# (Context.run), so an interrupt can never leave it open.
 _LOSS_SCOPE = name_scope("loss")
 
 
@@ -113,20 +115,21 @@ def _mean(terms: list[Value]) -> Value:
     return total if len(terms) == 1 else total / len(terms)
 
 
+@_LOSS_SCOPE
 def mse(preds, targets) -> Value:
     """Mean squared error, ``mean((p - t) ** 2)``.
 
     >>> mse([Value(3.0)], [1.0]).data
     4.0
     """
-    with _LOSS_SCOPE:
-        if isinstance(preds, Tensor):
-            return ((preds - _tensor_targets(preds, targets, "mse")) ** 2).mean()
-        p = _flat_preds(preds, "mse")
-        t = _flat_targets(targets, len(p), "mse")
-        return _mean([(pi - ti) ** 2 for pi, ti in zip(p, t)])
+    if isinstance(preds, Tensor):
+        return ((preds - _tensor_targets(preds, targets, "mse")) ** 2).mean()
+    p = _flat_preds(preds, "mse")
+    t = _flat_targets(targets, len(p), "mse")
+    return _mean([(pi - ti) ** 2 for pi, ti in zip(p, t)])
 
 
+@_LOSS_SCOPE
 def bce(preds, targets) -> Value:
     """Binary cross-entropy on probabilities: ``mean(-t*log(p) - (1-t)*log(1-p))``.
 
@@ -137,32 +140,32 @@ def bce(preds, targets) -> Value:
     >>> round(bce([Value(0.5)], [1.0]).data, 6)
     0.693147
     """
-    with _LOSS_SCOPE:
-        if isinstance(preds, Tensor):
-            t = _tensor_targets(preds, targets, "bce")
-            _check_probabilities(t, "bce")
-            q = preds.clip(EPS, 1.0 - EPS)  # clip's gradient is 0 where it clipped, as above
-            return -(t * q.log() + (1.0 - t) * (1.0 - q).log()).mean()
-        p = _flat_preds(preds, "bce")
-        t = _flat_targets(targets, len(p), "bce")
+    if isinstance(preds, Tensor):
+        t = _tensor_targets(preds, targets, "bce")
         _check_probabilities(t, "bce")
-        terms = []
-        for pi, ti in zip(p, t):
-            # Compared as Values, so that a traced program checks the clip at every replay.
-            if pi < EPS or pi > 1.0 - EPS:
-                # A clipped prediction becomes a constant: that cuts its gradient as a clip does.
-                pi = Value(min(max(pi.data, EPS), 1.0 - EPS))
-            # Terms with a zero weight are left out: same value and gradient, smaller graph
-            # (a target that is a Value, a traced step's input, takes the whole formula).
-            if ti.__class__ is float and ti == 1.0:
-                terms.append(-pi.log())
-            elif ti.__class__ is float and ti == 0.0:
-                terms.append(-(1.0 - pi).log())
-            else:
-                terms.append(-(ti * pi.log() + (1.0 - ti) * (1.0 - pi).log()))
-        return _mean(terms)
+        q = preds.clip(EPS, 1.0 - EPS)  # clip's gradient is 0 where it clipped, as above
+        return -(t * q.log() + (1.0 - t) * (1.0 - q).log()).mean()
+    p = _flat_preds(preds, "bce")
+    t = _flat_targets(targets, len(p), "bce")
+    _check_probabilities(t, "bce")
+    terms = []
+    for pi, ti in zip(p, t):
+        # Compared as Values, so that a traced program checks the clip at every replay.
+        if pi < EPS or pi > 1.0 - EPS:
+            # A clipped prediction becomes a constant: that cuts its gradient as a clip does.
+            pi = Value(min(max(pi.data, EPS), 1.0 - EPS))
+        # Terms with a zero weight are left out: same value and gradient, smaller graph
+        # (a target that is a Value, a traced step's input, takes the whole formula).
+        if ti.__class__ is float and ti == 1.0:
+            terms.append(-pi.log())
+        elif ti.__class__ is float and ti == 0.0:
+            terms.append(-(1.0 - pi).log())
+        else:
+            terms.append(-(ti * pi.log() + (1.0 - ti) * (1.0 - pi).log()))
+    return _mean(terms)
 
 
+@_LOSS_SCOPE
 def bce_with_logits(preds, targets) -> Value:
     """Binary cross-entropy on logits, stable for any logit size.
 
@@ -174,41 +177,41 @@ def bce_with_logits(preds, targets) -> Value:
     >>> bce_with_logits([Value(1000.0)], [0.0]).data
     1000.0
     """
-    with _LOSS_SCOPE:
-        if isinstance(preds, Tensor):
-            t = _tensor_targets(preds, targets, "bce_with_logits")
-            _check_probabilities(t, "bce_with_logits")
-            # softplus(z) - z*t is the same formula; softplus is stable and its gradient sigmoid.
-            return (preds.softplus() - preds * t).mean()
-        z = _flat_preds(preds, "bce_with_logits")
-        t = _flat_targets(targets, len(z), "bce_with_logits")
+    if isinstance(preds, Tensor):
+        t = _tensor_targets(preds, targets, "bce_with_logits")
         _check_probabilities(t, "bce_with_logits")
-        terms = []
-        for zi, ti in zip(z, t):
-            if zi >= 0:  # compared as a Value: a traced program checks the sign at each replay
-                terms.append(zi * (1.0 - ti) + (1.0 + (-zi).exp()).log())
-            else:
-                terms.append(-(zi * ti) + (1.0 + zi.exp()).log())
-        return _mean(terms)
+        # softplus(z) - z*t is the same formula; softplus is stable and its gradient sigmoid.
+        return (preds.softplus() - preds * t).mean()
+    z = _flat_preds(preds, "bce_with_logits")
+    t = _flat_targets(targets, len(z), "bce_with_logits")
+    _check_probabilities(t, "bce_with_logits")
+    terms = []
+    for zi, ti in zip(z, t):
+        if zi >= 0:  # compared as a Value: a traced program checks the sign at each replay
+            terms.append(zi * (1.0 - ti) + (1.0 + (-zi).exp()).log())
+        else:
+            terms.append(-(zi * ti) + (1.0 + zi.exp()).log())
+    return _mean(terms)
 
 
+@_LOSS_SCOPE
 def hinge(preds, targets) -> Value:
     """Hinge (SVM) loss with labels -1 and +1: ``mean(relu(1 - t*p))``.
 
     >>> hinge([Value(0.5), Value(-2.0)], [1, -1]).data
     0.25
     """
-    with _LOSS_SCOPE:
-        if isinstance(preds, Tensor):
-            t = _tensor_targets(preds, targets, "hinge")
-            _check_signs(t, "hinge")
-            return (1.0 - t * preds).relu().mean()
-        p = _flat_preds(preds, "hinge")
-        t = _flat_targets(targets, len(p), "hinge")
+    if isinstance(preds, Tensor):
+        t = _tensor_targets(preds, targets, "hinge")
         _check_signs(t, "hinge")
-        return _mean([(1.0 - ti * pi).relu() for pi, ti in zip(p, t)])
+        return (1.0 - t * preds).relu().mean()
+    p = _flat_preds(preds, "hinge")
+    t = _flat_targets(targets, len(p), "hinge")
+    _check_signs(t, "hinge")
+    return _mean([(1.0 - ti * pi).relu() for pi, ti in zip(p, t)])
 
 
+@_LOSS_SCOPE
 def cross_entropy(logits, labels) -> Value:
     """Softmax cross-entropy from logits and integer class labels (PyTorch's CrossEntropyLoss).
 
@@ -223,25 +226,24 @@ def cross_entropy(logits, labels) -> Value:
     >>> round(cross_entropy(Tensor([[0.0, 0.0]]), [1]).item(), 6)
     0.693147
     """
-    with _LOSS_SCOPE:
-        if isinstance(logits, Tensor):
-            return _tensor_cross_entropy(logits, labels)
-        if isinstance(logits, Sequence) and logits and isinstance(logits[0], Value):
-            logits = [logits]  # one sample
-        if not isinstance(logits, Sequence) or not logits:
-            raise TypeError("cross_entropy: logits must be a list of lists of Values")
-        rows = [_flat_preds(row, "cross_entropy") for row in logits]
-        y = np.asarray(labels).ravel()
-        if y.size != len(rows):
-            raise ValueError(f"cross_entropy: {len(rows)} samples but {y.size} labels")
-        terms = []
-        for row, label in zip(rows, y.tolist()):
-            if label != int(label) or not 0 <= label < len(row):
-                raise ValueError(
-                    f"cross_entropy: label {label!r} is not a class index in [0, {len(row)})"
-                )
-            terms.append(_logsumexp(row) - row[int(label)])
-        return _mean(terms)
+    if isinstance(logits, Tensor):
+        return _tensor_cross_entropy(logits, labels)
+    if isinstance(logits, Sequence) and logits and isinstance(logits[0], Value):
+        logits = [logits]  # one sample
+    if not isinstance(logits, Sequence) or not logits:
+        raise TypeError("cross_entropy: logits must be a list of lists of Values")
+    rows = [_flat_preds(row, "cross_entropy") for row in logits]
+    y = np.asarray(labels).ravel()
+    if y.size != len(rows):
+        raise ValueError(f"cross_entropy: {len(rows)} samples but {y.size} labels")
+    terms = []
+    for row, label in zip(rows, y.tolist()):
+        if label != int(label) or not 0 <= label < len(row):
+            raise ValueError(
+                f"cross_entropy: label {label!r} is not a class index in [0, {len(row)})"
+            )
+        terms.append(_logsumexp(row) - row[int(label)])
+    return _mean(terms)
 
 
 def _logsumexp(row: list[Value]) -> Value:
@@ -249,31 +251,36 @@ def _logsumexp(row: list[Value]) -> Value:
     and added back (as a + relu(b - a), up to rounding): a shift that changes neither the
     result nor its gradient, computed without recording so that a traced program recomputes
     it at every replay."""
-    with no_grad():
-        m = row[0]
-        for v in row[1:]:
-            m = m + (v - m).relu()
+    m = _running_max(row)
     s = (row[0] - m).exp()
     for v in row[1:]:
         s = s + (v - m).exp()
     return s.log() + m
 
 
+@no_grad()
+def _running_max(row: list[Value]) -> Value:
+    m = row[0]
+    for v in row[1:]:
+        m = m + (v - m).relu()
+    return m
+
+
+@_LOSS_SCOPE
 def _cross_entropy_onehot(logits: list[list[Value]], onehot: list[list]) -> Value:
     """`cross_entropy` on the value engine with each label given as one-hot weights (Values:
     a traced step's inputs) instead of an index. The logit a label picks is then
     ``sum(t_k * z_k)``, an expression of the inputs rather than a choice made in Python, so
     one traced program serves every batch of labels. With weights exactly 0 and 1 the value
     and the gradients are those of `cross_entropy` (adding 0 * z and 0 is exact)."""
-    with _LOSS_SCOPE:
-        terms = []
-        for row, weights in zip(logits, onehot):
-            row = _flat_preds(row, "cross_entropy")  # one output: a lone Value
-            picked = weights[0] * row[0]
-            for t, z in zip(weights[1:], row[1:]):
-                picked = picked + t * z
-            terms.append(_logsumexp(row) - picked)
-        return _mean(terms)
+    terms = []
+    for row, weights in zip(logits, onehot):
+        row = _flat_preds(row, "cross_entropy")  # one output: a lone Value
+        picked = weights[0] * row[0]
+        for t, z in zip(weights[1:], row[1:]):
+            picked = picked + t * z
+        terms.append(_logsumexp(row) - picked)
+    return _mean(terms)
 
 
 def _tensor_cross_entropy(z: Tensor, labels) -> Tensor:

@@ -195,6 +195,14 @@ def _forward(model, batch, nout: int) -> tuple:
     return preds, values.reshape(len(preds), nout)
 
 
+@no_grad()
+def _evaluated(model, batch, nout: int, loss_fn, Y) -> tuple[float, np.ndarray]:
+    """The loss and the outputs on a batch, no graph kept (a decorated function: it runs in a
+    copy of the caller's context, so an interrupt cannot leave no_grad on)."""
+    preds, outputs = _forward(model, batch, nout)
+    return float(loss_fn(preds, Y).data), outputs
+
+
 class _CompiledStep:
     """``fit(compile=True)``'s training step: the batch's loss and predictions traced once
     per batch shape as a ``Program`` (autograd.trace), whose ``backward`` then replays the
@@ -411,9 +419,8 @@ def evaluate(model, X, y, loss, metrics=("accuracy",)) -> dict[str, float]:
     X, Y, loss_fn, nout = _prepare(model, X, y, loss)
     metric_fns = _resolve_metrics(metrics, loss_fn, nout, Y)
     on_tensors = getattr(model, "engine", "value") == "tensor"
-    with no_grad():
-        preds, outputs = _forward(model, X if on_tensors else X.tolist(), nout)
-        logs = {"loss": float(loss_fn(preds, Y).data)}
+    loss_value, outputs = _evaluated(model, X if on_tensors else X.tolist(), nout, loss_fn, Y)
+    logs = {"loss": loss_value}
     for name, fn in metric_fns.items():
         logs[name] = float(fn(Y, outputs))
     return logs
