@@ -12,7 +12,10 @@ Each runs top to bottom in a fresh ``tracegrad`` kernel with ``notebooks/`` as i
 directory. What is saved is what a reader sees before running a cell: a stream's redrawn
 lines (a progress bar) fold into their last state, and a player keeps only its still (first
 frame, chain rule and "run this cell to play"), because a code host escapes the player's
-script into text. Cell ids are numbered, so a rebuild changes only what really changed.
+script into text. A graph keeps only its PNG for the same reason: its HTML form (an <img>
+of the SVG that fits the output's width) is escaped into text by a code host's sanitiser,
+while the PNG shows, scaled to the page's width, in nbconvert's HTML, JupyterLab (trusted or
+not) and on code hosts. Cell ids are numbered, so a rebuild changes only what really changed.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from pathlib import Path
 import jupytext
 from nbclient import NotebookClient
 
-# The class viz's player puts on the script that carries its frames.
+# The class viz's player puts on the script that carries its frames, and the class of the
+# image a graph shows itself as (viz.graph.GRAPH_MARK).
 PLAYER_MARK = 'class="tg-steps"'
+GRAPH_MARK = 'class="tg-graph"'
 
 
 def keep_what_a_reader_sees(nb) -> None:
@@ -34,7 +39,8 @@ def keep_what_a_reader_sees(nb) -> None:
         cell.id = f"cell-{k:02d}"
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            if PLAYER_MARK in data.get("text/html", "") and "image/png" in data:
+            html = data.get("text/html", "")
+            if (PLAYER_MARK in html or GRAPH_MARK in html) and "image/png" in data:
                 del data["text/html"]
     nb.metadata.pop("widgets", None)
 

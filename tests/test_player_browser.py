@@ -8,6 +8,7 @@ presses are real input events (``Input.dispatch*``), not JavaScript calls of the
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -75,7 +76,9 @@ class Browser:
             self.events.append(message)  # an event (Network.*, Page.*) arriving meanwhile
 
     def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -246,29 +249,82 @@ def test_the_saved_player_steps_through_the_frames_in_a_real_browser(
     ]
 
 
-def test_a_wide_graph_in_a_narrow_output_is_scaled_down_whole(browser, dot_program, tmp_path):
-    # the SVG Jupyter gets from viz.draw, in an output area narrower than the graph
+def _run_notebooks():
+    """scripts/run_notebooks.py as a module (its keep_what_a_reader_sees)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "run_notebooks.py"
+    spec = importlib.util.spec_from_file_location("run_notebooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _output_page(tmp_path: Path, root, name: str, committed: bool) -> Path:
+    """A notebook of one cell showing viz.draw(root), exported as `jupyter nbconvert --to html`
+    does (JupyterLab's stylesheet and output markup): its output as the kernel gives it, or
+    as committed notebooks keep it (scripts/run_notebooks.py)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbconvert = pytest.importorskip("nbconvert")
     from IPython.core.formatters import DisplayFormatter
 
+    bundle, _ = DisplayFormatter().format(viz.draw(root))
+    data = {k: base64.b64encode(v).decode() if isinstance(v, bytes) else v
+            for k, v in bundle.items()}  # fmt: skip
+    nb = nbformat.v4.new_notebook()
+    output = nbformat.v4.new_output("display_data", data)
+    nb.cells.append(nbformat.v4.new_code_cell("viz.draw(root)", outputs=[output]))
+    if committed:
+        _run_notebooks().keep_what_a_reader_sees(nb)
+        assert set(nb.cells[0].outputs[0].data) == {"image/png", "text/plain"}
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    page = tmp_path / f"{name}.html"
+    page.write_text(body, encoding="utf-8")
+    return page
+
+
+@pytest.mark.parametrize("form", ["live", "committed"])
+def test_a_wide_graph_in_a_narrow_output_is_scaled_down_whole(browser, dot_program, tmp_path, form):
+    # viz.draw's output in nbconvert's HTML, in a window narrower than the graph: as the
+    # kernel gives it ("live": the HTML form, an <img> of the SVG) and as committed notebooks
+    # keep it (the PNG alone); and a small graph at its natural size, not blown up
     x = Value(0.5, label="x")
     y = x
     for _ in range(12):
         y = (y * 1.5).tanh()
     y.label = "y"
     y.backward()
-    bundle, _ = DisplayFormatter().format(viz.draw(y))
-    page = tmp_path / "output.html"
-    page.write_text(
-        '<!DOCTYPE html><html><body style="margin:0"><div style="width:600px">'
-        f"{bundle['image/svg+xml']}</div></body></html>",
-        encoding="utf-8",
+    small = Value(2.0, label="a") * 3
+    small.backward()
+    window = 700
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=window,
+        height=800,
+        deviceScaleFactor=1,
+        mobile=False,
     )
-    browser.open(page.as_uri())
-    width, height, box_width, view = browser.evaluate(
-        "(() => { const svg = document.querySelector('svg'); const r = svg.getBoundingClientRect();"
-        " const v = svg.viewBox.baseVal;"
-        " return [r.width, r.height, 600, [v.width, v.height]]; })()"
+
+    def shown(root, name):
+        browser.open(_output_page(tmp_path, root, name, form == "committed").as_uri())
+        return browser.evaluate(
+            "new Promise(done => {"
+            " const img = document.querySelector('.jp-OutputArea-output img');"
+            " const measure = () => { const r = img.getBoundingClientRect();"
+            "  const area = img.closest('.jp-OutputArea-output').getBoundingClientRect();"
+            "  done([r.left, r.right, r.width, r.height, img.naturalWidth, img.naturalHeight,"
+            "   area.left, area.right, document.documentElement.scrollWidth]); };"
+            " img.complete ? measure() : img.onload = measure; })"
+        )
+
+    left, right, width, height, natural_w, natural_h, area_left, area_right, page_width = shown(
+        y, "wide"
     )
-    assert view[0] * 4 / 3 > 2 * box_width  # the graph is much wider than the area ...
-    assert width == pytest.approx(box_width, abs=1)  # ... and drawn at its width
-    assert height == pytest.approx(width * view[1] / view[0], rel=0.02)  # aspect kept
+    assert natural_w > 2 * window  # the graph is much wider than the window ...
+    assert area_left <= left and right <= area_right + 0.5  # ... and drawn inside its output
+    assert width == pytest.approx(area_right - area_left, abs=1)  # at the output's width
+    assert height == pytest.approx(width * natural_h / natural_w, rel=0.02)  # aspect kept
+    assert page_width <= window  # nothing to scroll sideways
+    _, _, width, height, natural_w, natural_h, *_ = shown(small, "small")
+    assert natural_w < window * 0.7  # narrower than the output
+    assert (width, height) == (pytest.approx(natural_w, abs=1), pytest.approx(natural_h, abs=1))

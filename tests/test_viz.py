@@ -496,18 +496,64 @@ def test_the_player_shows_its_first_frame_where_no_script_runs(dot_program):
     assert viz.frames.PLAY_HINT in repr(player)
 
 
-def test_a_graph_displays_as_svg_and_png(dot_program):
+def graph_picture(bundle: dict) -> tuple[dict, str]:
+    """The attributes of the <img> in a graph's HTML form, and the SVG its data: URL holds."""
+    assert re.fullmatch(r"<img [^<>]*>", bundle["text/html"]), bundle["text/html"][:200]
+    attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', bundle["text/html"]))
+    prefix = "data:image/svg+xml;base64,"
+    assert attrs["src"].startswith(prefix)
+    return attrs, base64.b64decode(attrs["src"].removeprefix(prefix)).decode("utf-8")
+
+
+def test_a_graph_displays_as_html_that_fits_and_as_png(dot_program):
     from IPython.core.formatters import DisplayFormatter
     from PIL import Image
 
-    bundle, _ = DisplayFormatter().format(viz.draw(neuron()["o"]))
-    assert "<svg" in bundle["image/svg+xml"]
-    svg = ET.fromstring(bundle["image/svg+xml"])
-    assert "max-width:100%" in svg.get("style") and "height:auto" in svg.get("style")
-    assert svg.get("viewBox")  # the aspect the browser keeps as it scales the picture down
+    dot = viz.draw(neuron()["o"])
+    bundle, _ = DisplayFormatter().format(dot)
+    # no image/svg+xml: nbconvert and JupyterLab draw it at its natural width, cropped by a
+    # narrower page, and rank it above the PNG (which they scale down)
+    assert set(bundle) == {"text/html", "image/png", "text/plain"}
+    attrs, svg = graph_picture(bundle)
+    assert "max-width:100%" in attrs["style"] and "height:auto" in attrs["style"]
+    assert 'class="tg-graph"' in bundle["text/html"]  # run_notebooks.py keeps only the PNG
+    # the exact drawing: Graphviz's SVG of this graph, byte for byte
+    assert svg == viz.graph.pipe(dot.source, "svg").decode("utf-8")
+    root = ET.fromstring(svg)
+    assert root.get("viewBox")  # the aspect the browser keeps as it scales the picture down
     with Image.open(io.BytesIO(bundle["image/png"])) as im:  # IPython's formatter gives bytes
         assert im.format == "PNG" and im.width > 200
+        # the <img> at its natural size is the PNG's size: points at 96 dpi
+        assert abs(int(attrs["width"]) - im.width) <= 1
+        assert abs(int(attrs["height"]) - im.height) <= 1
     assert "0x" not in bundle["text/plain"]  # no memory address: rebuilt notebooks stay stable
+    assert set(dot._repr_mimebundle_(include=["image/png"])) == {"image/png"}
+    assert set(dot._repr_mimebundle_(exclude=["image/png"])) == {"text/html"}
+
+
+def test_nbconvert_shows_a_graphs_html_form_as_it_is(dot_program):
+    # nbconvert's HTML export ranks text/html first and passes it through unsanitised; the
+    # page it makes is JupyterLab's stylesheet around the same <img> (test_player_browser.py
+    # measures the picture in a browser)
+    nbformat = pytest.importorskip("nbformat")
+    nbconvert = pytest.importorskip("nbconvert")
+    from IPython.core.formatters import DisplayFormatter
+
+    bundle, _ = DisplayFormatter().format(viz.draw(neuron()["o"]))
+    data = {
+        k: base64.b64encode(v).decode() if isinstance(v, bytes) else v for k, v in bundle.items()
+    }
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "viz.draw(o)", outputs=[nbformat.v4.new_output("display_data", data)]
+        )
+    )
+    page, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    shown = re.findall(r'<div class="jp-RenderedHTMLCommon[^"]*"[^>]*>\s*(<img [^>]*>)', page)
+    assert len(shown) == 1
+    assert graph_picture({"text/html": shown[0]}) == graph_picture(bundle)  # unchanged
+    assert 'class="jp-RenderedImage' not in page  # the PNG is for front ends without HTML
 
 
 def test_two_players_do_not_share_dom_ids(dot_program):

@@ -19,6 +19,7 @@ paths from the given nodes to the root. Both reductions are one pass over the gr
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import re
@@ -255,26 +256,50 @@ _CLUSTER_STYLE = {
 }
 
 
+# The class on the <img> a graph shows itself as in Jupyter (scripts/run_notebooks.py finds it).
+GRAPH_MARK = 'class="tg-graph"'
+
+
+def _html_picture(svg: str) -> str:
+    """An SVG document as HTML that front ends scale down to the output's width: an ``<img>``
+    of the SVG as a data: URL, at its natural size in CSS pixels (Graphviz sizes its SVG in
+    points) unless the output is narrower, then at the output's width, aspect kept.
+
+    An ``<img>`` and not the inline ``<svg>``: JupyterLab's sanitiser (untrusted notebooks)
+    drops ``<svg>`` but keeps an image, its data: URL and its max-width style. An
+    ``image/svg+xml`` output cannot do this: nbconvert and JupyterLab show it as an ``<img>``
+    that no stylesheet limits, so a graph wider than the page was cropped at its right end.
+    """
+    size = re.search(r'<svg\b[^>]*?\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"', svg)
+    dims = f'width="{round(float(size[1]) * 4 / 3)}" height="{round(float(size[2]) * 4 / 3)}" '
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (
+        f'<img {GRAPH_MARK} alt="computation graph (viz.draw)" {dims if size else ""}'
+        f'style="max-width:100%;height:auto" src="data:image/svg+xml;base64,{data}">'
+    )
+
+
 class Graph(graphviz.Digraph):
-    """The ``graphviz.Digraph`` that ``draw`` returns. In Jupyter it shows itself as SVG *and*
-    PNG: a notebook that is not trusted (a fresh clone opened in JupyterLab) will not render
-    SVG, and code hosts and exports keep the PNG, so a committed graph shows everywhere. The
-    SVG is scaled down to the output's width when it is wider (aspect kept, never cropped).
+    """The ``graphviz.Digraph`` that ``draw`` returns. In Jupyter it shows itself as HTML (an
+    image of the SVG, scaled down to the output's width when it is wider: aspect kept, never
+    cropped) *and* as PNG, for front ends that show no HTML. No ``image/svg+xml``: front ends
+    draw it at its natural width, so where the HTML is not shown the PNG must come next
+    (nbconvert and JupyterLab give a PNG ``max-width: 100%``).
 
     >>> from autograd import Value
     >>> isinstance(draw(Value(2.0, label="a") * 3), graphviz.Digraph)
     True
     """
 
-    def _repr_png_(self) -> bytes:
-        return pipe(self.source, "png")
-
-    def _repr_image_svg_xml(self) -> str:
-        # Graphviz gives the SVG its natural size in points; an output area narrower than
-        # that would crop it (the root at the right end of a wide graph) or scroll it. Drawn
-        # at most the area's width instead, its height following (the viewBox's aspect).
-        svg = super()._repr_image_svg_xml()
-        return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+    def _repr_mimebundle_(
+        self, include: Collection[str] | None = None, exclude: Collection[str] | None = None, **_
+    ) -> dict[str, str | bytes]:
+        forms = {
+            "text/html": lambda: _html_picture(pipe(self.source, "svg").decode("utf-8")),
+            "image/png": lambda: pipe(self.source, "png"),
+        }
+        wanted = set(forms if include is None else include) - set(exclude or ())
+        return {mime: make() for mime, make in forms.items() if mime in wanted}
 
     def __repr__(self) -> str:
         return "<viz graph: displays in Jupyter; viz.render(root, path) writes it to a file>"
