@@ -194,6 +194,9 @@ class Program:
         """Names for every value: labels and parameter names where they are plain
         identifiers, used once and not needed by the code; generated names elsewhere."""
         reserved = RESERVED | function_names()
+        for step in self._steps:  # a primitive's forward and derivative are called by name
+            if step.op.user_defined:
+                reserved |= {op_name(step.op), f"{op_name(step.op)}_d"}
         candidates: dict[str, int] = {}
         wanted: list[tuple[_Var, str]] = []
         for var in self._inputs:

@@ -271,18 +271,15 @@ print(
 o.zero_grad()
 gif_path = viz.animate(o, "neuron_backprop.gif", seconds_per_step=1.5)
 print(f"wrote {gif_path} ({Path(gif_path).stat().st_size / 1024:.0f} kB)")
-# nbconvert's HTML and code hosts show no image/gif output, so the GIF goes into an <img>
-# (HTML), with its first frame as a PNG for front ends that show no HTML.
-gif = base64.b64encode(Path(gif_path).read_bytes()).decode("ascii")
-first_frame = io.BytesIO()
+# nbconvert's HTML and code hosts show no image/gif output but do show image/png, and an
+# animated PNG (APNG: the same frames, which Pillow writes) plays in every browser.
+animation = io.BytesIO()
 with Image.open(gif_path) as frames:
-    frames.convert("RGB").save(first_frame, "PNG")
+    frames.save(animation, "PNG", save_all=True)
 display(
     {
-        "text/html": f'<img alt="the backward pass, one step a frame" '
-        f'src="data:image/gif;base64,{gif}" style="max-width:100%">',
-        "image/png": base64.b64encode(first_frame.getvalue()).decode("ascii"),
-        "text/plain": f"<the animated GIF {gif_path}>",
+        "image/png": base64.b64encode(animation.getvalue()).decode("ascii"),
+        "text/plain": f"<the animation of {gif_path}>",
     },
     raw=True,
 )
