@@ -241,7 +241,7 @@ def joint_order(
     order: list[Node] = []
     visited: set[Node] = set()
     # The reverse pass's own view (operand_nodes) is read straight from the four operand
-    # slots: a function call per node would cost this search a third more.
+    # slots, with no function call per node (bench/results/engine.md has what it buys).
     stored = parents is operand_nodes
     raw = roots[0]._raw if roots else None
     seen, finish = visited.add, order.append
@@ -345,7 +345,7 @@ def reverse_pass(
             edges_in = ((a, node._da),)
         else:
             edges_in = ((a, node._da), (b, node._db))
-        edges = []
+        edges = [] if steps else None
         try:
             for parent, local in edges_in:
                 if parent.__class__ is raw:  # a number operand takes no gradient

@@ -176,7 +176,7 @@ class Value(Node):
 
     @staticmethod
     def _add_grads(totals: dict) -> None:
-        # _add_to_grad written out: a method call per node is a tenth of a training step.
+        # _add_to_grad written out for floats: this loop runs once per node of every pass.
         for node, g in totals.items():
             old = node.grad
             if old.__class__ is float and g.__class__ is float:
@@ -225,8 +225,8 @@ def _two_operand_method(op: Op, reflected: bool) -> Any:
             out, (da, db) = op.rule(x, y)
         except (ArithmeticError, ValueError) as error:
             raise op_error(op, Value, (x, y), error) from None
-        # Value._node written out: this is every op of a training step, and a call per op
-        # costs the forward pass a tenth.
+        # Value._node written out: every op of a forward pass runs this, and a call per op
+        # is a large share of its cost (bench/results/engine.md).
         node = _new(Value)
         node.data = out
         node.grad = 0.0

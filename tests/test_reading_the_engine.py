@@ -219,3 +219,55 @@ def test_the_hessian_vector_recipe_on_values():
     (2 * x.grad + y.grad).backward()
     assert x.grad.data == pytest.approx(2 * 0.3 - 1.2 + 5)
     assert y.grad.data == pytest.approx(0.3 - 2.4 + 4)
+
+
+# --- each speed device is held equal to the plain path it shortens --------------------------
+
+
+def _random_graph(seed: int) -> Value:
+    rng = np.random.default_rng(seed)
+    leaves = [Value(float(x), f"x{i}") for i, x in enumerate(rng.uniform(0.5, 1.5, 4))]
+    nodes = list(leaves)
+    for _ in range(40):
+        a, b = (nodes[i] for i in rng.integers(0, len(nodes), 2))
+        choice = rng.integers(0, 5)
+        nodes.append([a * b, a + b, (a - b).tanh(), a * 0.5 + 2.0, (a * a).sqrt()][choice])
+    return nodes[-1] + nodes[-7] * nodes[-13]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_search_reads_the_slots_as_operand_nodes_would(seed):
+    from autograd.engine import joint_order, operand_nodes
+
+    root = _random_graph(seed)
+    as_function = joint_order([root], parents=lambda node: operand_nodes(node))
+    assert joint_order([root]) == as_function
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_value_s_methods_build_the_node_the_general_path_builds(seed):
+    from autograd.engine import apply
+
+    rng = np.random.default_rng(seed)
+    a, b = Value(float(rng.uniform(0.5, 2)), "a"), Value(float(rng.uniform(0.5, 2)), "b")
+    for row in ELEMENTWISE_OPS:
+        operands = (a, b) if row.arity == 2 else (a,)
+        fast = getattr(a, row.methods[0])(*operands[1:])
+        general = apply(row, operands)
+        assert (fast.data, fast.op, fast.parents, fast.local_grads, fast.scope) == (
+            general.data, general.op, general.parents, general.local_grads, general.scope
+        )  # fmt: skip
+        reflected = getattr(b, row.methods[1])(2.0) if row.arity == 2 else None
+        if reflected is not None:
+            general = apply(row, (2.0, b))
+            assert (reflected.data, reflected.local_grads) == (general.data, general.local_grads)
+
+
+def test_value_s_gradient_addition_is_node_s():
+    from autograd.engine import Node, gradients
+
+    one, two = _random_graph(7), _random_graph(7)
+    totals_one, totals_two = gradients(one, 1.0), gradients(two, 1.0)
+    Value._add_grads(totals_one)
+    Node._add_grads(totals_two)
+    assert [n.grad for n in totals_one] == [n.grad for n in totals_two]
