@@ -30,6 +30,7 @@ One step of softmax regression, the calls an MLP and its loss make:
 
 from __future__ import annotations
 
+import numbers
 import operator
 from typing import Any
 
@@ -212,7 +213,14 @@ class Tensor(Node):
         >>> Tensor([-1.0, 0.5, 2.0]).clip(0.0, 1.0).data.tolist()
         [0.0, 0.5, 1.0]
         """
-        return _apply("clip", self, (float(lo), float(hi)))
+        bounds = []
+        for name, bound in (("lo", lo), ("hi", hi)):
+            if isinstance(bound, Node) or not isinstance(bound, (numbers.Real, np.bool_)):
+                raise TypeError(
+                    f"clip: {name} must be a number, got {type(bound).__name__}: {bound!r}"
+                )
+            bounds.append(float(bound))
+        return _apply("clip", self, tuple(bounds))
 
     # --- reductions ---------------------------------------------------------------------
 

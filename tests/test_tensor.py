@@ -1007,3 +1007,11 @@ def test_no_gradient_is_computed_toward_a_data_batch():
     out.sum().backward()
     assert out.parents[0].is_constant and out.parents[0].grad is None
     assert W.grad.tolist() == [[4.0, 4.0]] * 3
+
+
+def test_clip_names_itself_and_the_bound_it_cannot_use():
+    with pytest.raises(TypeError, match=r"^clip: lo must be a number, got str: 'a'$"):
+        Tensor([1.0]).clip("a", 1)
+    with pytest.raises(TypeError, match=r"^clip: hi must be a number, got Tensor"):
+        Tensor([1.0]).clip(0, Tensor([2.0]))
+    assert Tensor([-1.0, 3.0]).clip(0, 1).data.tolist() == [0.0, 1.0]
