@@ -2,16 +2,20 @@
 
 It knows no particular op (they are rules in ``ops.py`` and ``tensor_ops.py``) and little
 about the node kinds (``Value`` holds a float, ``Tensor`` an array): what differs between
-them is a handful of hooks, listed on ``Node``. Read it in this order:
+them is a handful of hooks, listed on ``Node``. From top to bottom:
 
-1. ``apply``: an op is its rule applied to the operands' data; the result becomes a node
-   that keeps its operands (its parents) and the local derivatives the rule returned.
+1. ``Node``: the graph as users read it (``parents``, ``local_grads``) and the three
+   entry points of a reverse pass, ``backward``, ``backward_steps`` and ``zero_grad``.
 2. ``topological_order``: every node after all of its parents (an iterative depth-first
    search, so the depth of a graph is limited by memory only, never by recursion).
 3. ``reverse_pass``: the chain rule. Visiting the nodes in reverse topological order, each
    node's gradient (its *upstream*) is final when it is reached, and each edge to a parent
    adds ``upstream * local`` to the parent's gradient. Everything else builds on it:
    ``backward``, ``backward_steps``, ``grad``/``hessian``, and the code ``trace`` writes.
+4. ``apply``: an op is its rule applied to the operands' data; the result becomes a node
+   that keeps its operands (its parents) and the local derivatives the rule returned.
+   (``Value``'s methods take a shorter road for the common case: ``value.py``.)
+5. ``Step``: one node's turn in a pass, and the chain rule as text.
 
 A pass keeps its gradients in a dict of its own and writes ``.grad`` only when it has
 computed all of them, so passes in several threads, interrupted passes and half-run

@@ -28,7 +28,7 @@ _EXP_LIMIT = math.log(1.7976931348623157e308)
 
 
 def _is_node(x: Any) -> bool:
-    return hasattr(x, "backward")
+    return hasattr(x, "backward")  # (functions test for a float first: it is the hot path)
 
 
 def divide(a: Any, b: Any) -> Any:
@@ -41,7 +41,7 @@ def divide(a: Any, b: Any) -> Any:
 def ratio(a: Any, b: Any) -> Any:
     """a / b where b may be 0: ±inf (nan for 0 / 0), as IEEE and numpy give, for floats too.
     For a local derivative that is infinite at a point (sqrt's at 0, as in PyTorch)."""
-    b_data = b.data if _is_node(b) else b
+    b_data = b.data if b.__class__ is not float and _is_node(b) else b
     if b_data.__class__ is float and b_data == 0.0:  # a float, or a Value (create_graph)
         a_data = a.data if _is_node(a) else a
         return math.copysign(inf, a_data) * math.copysign(1.0, b_data) if a_data != 0 else math.nan
@@ -177,7 +177,7 @@ def absolute(x: Any) -> Any:
 def step(x: Any) -> Any:
     """1.0 where x > 0, else 0.0 (also at 0 and at nan, as PyTorch's relu gradient). A mask
     read from the data: its own derivative is 0 almost everywhere, so it is never recorded."""
-    x = x.data if _is_node(x) else x
+    x = x.data if x.__class__ is not float and _is_node(x) else x
     if x.__class__ is float:
         return 1.0 if x > 0 else 0.0
     return np.greater(x, 0.0).astype(np.float64)
@@ -186,7 +186,7 @@ def step(x: Any) -> Any:
 def sign(x: Any) -> Any:
     """-1.0, 0.0 or 1.0 by the sign of x (0 at 0: abs's gradient there, as PyTorch). A mask
     read from the data, never recorded."""
-    x = x.data if _is_node(x) else x
+    x = x.data if x.__class__ is not float and _is_node(x) else x
     if x.__class__ is float:
         return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
     return np.sign(x)
