@@ -234,7 +234,10 @@ class Generator:
         op = step.op
         for name in sub.functions:
             fn = getattr(F, name)
-            self._bind_as(name, _worded(op, fn) if self.backend == "float" else fn)
+            # On floats a function that can refuse its operand is called through a wrapper
+            # that words the error as the engine does (naming the op); the rest directly.
+            worded = self.backend == "float" and name in F.CAN_REFUSE
+            self._bind_as(name, _worded(op, fn) if worded else fn)
         module = inspect.getmodule(op.rule)
         for name in sub.names:
             if name not in self.namespace and hasattr(module, name):

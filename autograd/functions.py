@@ -27,6 +27,10 @@ inf = math.inf
 _EXP_LIMIT = math.log(1.7976931348623157e308)
 
 
+# The functions that refuse some floats (a domain error, an overflow); the others never raise.
+CAN_REFUSE = frozenset({"divide", "power", "exp", "log", "sqrt"})
+
+
 def _is_node(x: Any) -> bool:
     return hasattr(x, "backward")  # (functions test for a float first: it is the hot path)
 
