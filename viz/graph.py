@@ -313,14 +313,34 @@ def _digraph(rankdir: str, layout: dict[str, str]) -> graphviz.Digraph:
     return dot
 
 
-def _add_items(dot: graphviz.Digraph, items: Sequence[tuple], group: bool) -> None:
+def _add_rows(graph: graphviz.Digraph, rows: Sequence[Sequence[str]]) -> None:
+    """Each row of item names into one rank of ``graph``, chained in the row's order by
+    invisible edges (``minlen=0``: the chain adds no space between the boxes)."""
+    for row in rows:
+        if len(row) > 1:
+            with graph.subgraph() as rank:
+                rank.attr(rank="same")
+                for a, b in zip(row, row[1:]):
+                    rank.edge(a, b, style="invis", minlen="0")
+
+
+def _add_items(
+    dot: graphviz.Digraph,
+    items: Sequence[tuple],
+    group: bool,
+    rows: dict[tuple, list[list[str]]] | None = None,
+) -> None:
     """Add ``(name, label, attrs, scope)`` items to ``dot``; with ``group`` each item goes in
     the cluster of its scope, one labelled cluster per distinct scope, nested as scopes nest.
     Clusters and their items come in the order of their first item, so the source is stable.
+    ``rows`` (scope -> rows of item names, see ``_add_rows``) go in their scope's cluster (or
+    at the top, for the scope ``()`` and when not grouped).
     """
+    rows = rows or {}
     if not group:
         for name, label, attrs, _ in items:
             dot.node(name, label, **attrs)
+        _add_rows(dot, [row for scope_rows in rows.values() for row in scope_rows])
         return
     members: dict[tuple, list] = {}  # scope -> its items
     children: dict[tuple, list] = {(): []}  # scope -> its nested scopes, in order
@@ -345,6 +365,7 @@ def _add_items(dot: graphviz.Digraph, items: Sequence[tuple], group: bool) -> No
             sub.attr(label=graphviz.escape(inner[-1]), **_CLUSTER_STYLE)
             fill(sub, inner)  # recursion as deep as the scopes nest (a few levels)
             graph.subgraph(sub)
+        _add_rows(graph, rows.get(scope, ()))
 
     fill(dot, ())
 
@@ -536,8 +557,16 @@ def _collapsed(
     if dense:
         layout.update(splines="line", outputorder="edgesfirst", forcelabels="false")
     label_key = "xlabel" if dense else "label"
-    dot = _digraph(rankdir, layout)
     keys_of = _item_keys(keys)
+    rows = _sibling_rows(keys_of, item_depth, group, rankdir, clusters=dense)
+    if rows.keys() - {()}:
+        # dot's second crossing pass over the whole graph (remincross) reads no chain
+        # inside a cluster and shuffled the boxes again (moons: layer1 began at neuron8).
+        # Without it the edges between clusters keep the order of their first pass: their
+        # splines looped around the boxes (a focused drawing), so only a dense drawing,
+        # whose edges are straight lines, orders the boxes of its clusters.
+        layout["remincross"] = "false"
+    dot = _digraph(rankdir, layout)
     faded = [all(i in dimmed for i in nodes_in) for nodes_in in members]
     items = []
     for item, nodes_in in enumerate(members):
@@ -566,7 +595,7 @@ def _collapsed(
         if any(i in highlight for i in nodes_in):
             attrs.update(HIGHLIGHT)
         items.append((f"s{item}", label, attrs, scope if group else ()))
-    _add_items(dot, items, group)
+    _add_items(dot, items, group, rows)
     for (a, b), (count, (node, parent, local)) in merged.items():
         attrs = {}
         if count > 1:
@@ -578,22 +607,40 @@ def _collapsed(
         if faded[a]:
             attrs.update(color=DIMMED["color"], fontcolor=DIMMED["fontcolor"])
         dot.edge(f"s{a}", f"s{b}", **attrs)
-    # dot orders the boxes of a rank to cut crossings, which between two fully connected
-    # layers is a shuffle (0, 3, 1, 4, ...): sibling folds at the same depth are put in one
-    # rank, chained in scope order by invisible edges (dot keeps an edge within a rank
-    # pointing forward, which is downwards when rankdir=LR). Not inside a cluster: there
-    # dot (2.43) pulled the boxes out of their cluster, or shuffled them all the same.
-    siblings: dict[tuple, list[int]] = {}
-    for item, key in enumerate(keys_of):
-        if not isinstance(key, int) and not (group and key[:-1]):
-            siblings.setdefault((key[:-1], item_depth[item]), []).append(item)
-    for items_in in siblings.values():
-        if len(items_in) > 1:
-            with dot.subgraph() as rank:
-                rank.attr(rank="same")
-                for a, b in zip(items_in, items_in[1:]):
-                    rank.edge(f"s{a}", f"s{b}", style="invis")
     return dot
+
+
+def _sibling_rows(
+    keys_of: Sequence, item_depth: Sequence[int], group: bool, rankdir: str, clusters: bool
+) -> dict[tuple, list[list[str]]]:
+    """The rows that keep a collapsed drawing's boxes in scope order: enclosing scope ->
+    rows of box names, one row per set of sibling folds at the same depth.
+
+    dot orders the boxes of a rank to cut crossings, which between two fully connected
+    layers is a shuffle (0, 3, 1, 4, ...). Sibling folds at the same depth are put in one
+    rank (rank=same) and chained by invisible edges, which dot keeps in their order within
+    a rank. Grouped, a chain goes in its siblings' cluster (a rank=same block outside it
+    pulled the boxes out of their cluster), and there dot reads it against the flip that
+    rankdir LR and RL make (Graphviz 2.43 and 16.1 alike): outside clusters an edge a -> b
+    puts a above b, inside them below, so the chain runs backwards there. Siblings inside
+    a cluster get no row unless ``clusters`` (see _collapsed: dense drawings only).
+    """
+    siblings: dict[tuple, list[int]] = {}
+    for item, key in enumerate(keys_of):  # items in scope order
+        if not isinstance(key, int):
+            siblings.setdefault((key[:-1], item_depth[item]), []).append(item)
+    rows: dict[tuple, list[list[str]]] = {}
+    for (scope, _), items_in in siblings.items():
+        if len(items_in) < 2:
+            continue
+        inside = group and bool(scope)
+        if inside and not clusters:
+            continue
+        row = [f"s{item}" for item in items_in]
+        if inside and rankdir in ("LR", "RL"):
+            row.reverse()
+        rows.setdefault(scope if inside else (), []).append(row)
+    return rows
 
 
 def _item_keys(keys: dict[Any, int]) -> list:
