@@ -32,6 +32,7 @@ import itertools
 import keyword
 import linecache
 import math
+import re
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -64,6 +65,10 @@ class RuleCode:
         self.params = params
         self.forward = forward
         self.locals = locals_
+        # The same expressions as text with a placeholder for each name, made once: a
+        # program of 70,000 ops fills them in, rather than rewriting 200,000 trees.
+        self.forward_template = Template(forward, params)
+        self.local_templates = [Template(local, params) for local in locals_]
 
     @classmethod
     def of(cls, rule: Callable) -> RuleCode:
@@ -115,6 +120,41 @@ class _Substitute(ast.NodeTransformer):
             return ast.Name(node.attr, ast.Load())
         self.generic_visit(node)
         return node
+
+
+class Template:
+    """A rule's expression as text with a placeholder for each of the rule's names (its
+    parameters and ``out``), the functions it calls, and whether it is an atom (a name, a
+    number, a call: no parentheses needed as a factor) or the number 1.0 or -1.0.
+
+    >>> from autograd import ops
+    >>> t = Template(RuleCode.of(ops.tanh).locals[0], ["x"])
+    >>> t.fill({"x": "n", "out": "o"}), t.atom
+    ('1.0 - o * o', False)
+    """
+
+    _MARK = re.compile(r"_P_(\w+?)_P_")
+
+    def __init__(self, expr: ast.expr, params: list[str]) -> None:
+        marked = {name: ast.Name(f"_P_{name}_P_", ast.Load()) for name in [*params, "out"]}
+        sub = _Substitute(marked)
+        tree = sub.visit(_copy(expr))
+        self.text = ast.unparse(tree)
+        self.functions = sorted(sub.functions)
+        self.names = sorted(n for n in sub.names if not self._MARK.fullmatch(n))
+        self.atom = isinstance(tree, (ast.Name, ast.Constant, ast.Call, ast.Subscript))
+        self.one = _is_number(expr, 1.0)
+        self.minus_one = _is_number(expr, -1.0)
+
+    def fill(self, values: dict[str, str]) -> str:
+        """The text with each placeholder replaced by its value's code (a name, a number, a
+        parameter's literal); a negative number in parentheses."""
+
+        def value(match: re.Match) -> str:
+            text = values[match.group(1)]
+            return f"({text})" if text.startswith("-") else text
+
+        return self._MARK.sub(value, self.text)
 
 
 def _expression(text: str) -> ast.expr:
@@ -223,26 +263,24 @@ class Generator:
 
     # --- an op's text -------------------------------------------------------------------
 
-    def _text(self, expr: ast.expr, step: Any, params_of: list[str]) -> ast.expr:
+    def _fill(self, template: Template, step: Any, params_of: list[str]) -> str:
         """A rule's expression with the step's names put in, the functions it calls bound."""
         names = [v.name for v in step.operands]
-        values = names + [_param_code(p) for p in step.params]
-        mapping = {p: _expression(v) for p, v in zip(params_of, values)}
-        mapping["out"] = ast.Name(step.out.name, ast.Load())
-        sub = _Substitute(mapping)
-        tree = sub.visit(_copy(expr))
+        values = dict(zip(params_of, names + [_param_code(p) for p in step.params]))
+        values["out"] = step.out.name
         op = step.op
-        for name in sub.functions:
+        for name in template.functions:
             fn = getattr(F, name)
             # On floats a function that can refuse its operand is called through a wrapper
             # that words the error as the engine does (naming the op); the rest directly.
             worded = self.backend == "float" and name in F.CAN_REFUSE
             self._bind_as(name, _worded(op, fn) if worded else fn)
-        module = inspect.getmodule(op.rule)
-        for name in sub.names:
-            if name not in self.namespace and hasattr(module, name):
-                self._bind_as(name, getattr(module, name))
-        return tree
+        if template.names:
+            module = inspect.getmodule(op.rule)
+            for name in template.names:
+                if name not in self.namespace and hasattr(module, name):
+                    self._bind_as(name, getattr(module, name))
+        return template.fill(values)
 
     def _bind_as(self, name: str, obj: Any) -> None:
         if name not in self.namespace:
@@ -259,7 +297,7 @@ class Generator:
         if op.symbol and len(names) == 2 and self.backend != "float":
             return f"{names[0]} {op.name} {names[1]}"  # numpy's operators, as the rule's
         code = RuleCode.of(op.rule)
-        return ast.unparse(self._text(code.forward, step, code.params))
+        return self._fill(code.forward_template, step, code.params)
 
     def map_code(self, step: Any, k: int, upstream: str) -> str | None:
         """On Tensors, ``upstream * local`` as numpy code when the traced local is a linear
@@ -284,28 +322,26 @@ class Generator:
         traced = step.node.local_grads[k] if self.backend == "tensor" else None
         if traced is IDENTITY or traced is PASS:
             return upstream
-        local = self.local_expression(step, k)
-        if isinstance(traced, T.SumTo):  # an operand numpy broadcast: summed back to its shape
-            fit = self.bind(T.fit, "_fit")
-            shape, out_shape = step.operands[k].shape, step.out.shape
-            call = _expression(f"{fit}(LOCAL, {_param_code(shape)}, {_param_code(out_shape)})")
-            call.args[0] = local
-            local = call
-        elif _is_number(local, 1.0):
-            return upstream
-        elif _is_number(local, -1.0):
-            return f"-{upstream}"
-        return ast.unparse(ast.BinOp(ast.Name(upstream, ast.Load()), ast.Mult(), local))
-
-    def local_expression(self, step: Any, k: int) -> ast.expr:
-        """d out / d operand k as an expression: the rule's, or a primitive's derivative."""
         op = step.op
         if op.user_defined:
             fn = self.bind(op.derivative, f"{op_name(op)}_d")
             names = [v.name for v in step.operands]
-            return _expression(f"{fn}({', '.join(names + [step.out.name])})[{k}]")
-        code = RuleCode.of(op.rule)
-        return self._text(code.locals[k], step, code.params)
+            local, atom = f"{fn}({', '.join(names + [step.out.name])})[{k}]", True
+        else:
+            code = RuleCode.of(op.rule)
+            template = code.local_templates[k]
+            local, atom = self._fill(template, step, code.params), template.atom
+            if not isinstance(traced, T.SumTo):
+                if template.one:
+                    return upstream
+                if template.minus_one:
+                    return f"-{upstream}"
+        if isinstance(traced, T.SumTo):  # an operand numpy broadcast: summed back to its shape
+            fit = self.bind(T.fit, "_fit")
+            shape, out_shape = step.operands[k].shape, step.out.shape
+            local = f"{fit}({local}, {_param_code(shape)}, {_param_code(out_shape)})"
+            atom = True
+        return f"{upstream} * {local}" if atom else f"{upstream} * ({local})"
 
     # --- the program's text --------------------------------------------------------------
 
