@@ -32,6 +32,7 @@ import itertools
 import keyword
 import linecache
 import math
+import re
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -187,6 +188,7 @@ class Generator:
         self.lines: list[str] = []
         self._bound: dict[int, str] = {}
         self._kept: list[Any] = []
+        self._templates: dict[tuple, tuple] = {}
         self.leaves = [v.node for v in prog._captured]
 
     def bind(self, obj: Any, hint: str) -> str:
@@ -225,21 +227,50 @@ class Generator:
 
     def _text(self, expr: ast.expr, step: Any, params_of: list[str]) -> ast.expr:
         """A rule's expression with the step's names put in, the functions it calls bound."""
+        return _expression(self._filled(expr, step, params_of)[0])
+
+    def _filled(
+        self, expr: ast.expr, step: Any, params_of: list[str], upstream: str | None = None
+    ) -> tuple[str, ast.expr]:
+        """A rule's expression as text with the step's names put in (times ``upstream`` when
+        given: ``g_o * (1.0 - o * o)``), and the expression's tree with holes for the names.
+
+        The tree is made once per rule expression and parameters (a program of 100,000 ops
+        has a handful): the step's names, which are plain identifiers, go into the text's
+        holes, so the text is what ``ast.unparse`` writes for the tree with the names in (a
+        name never takes parentheses, wherever it stands)."""
         names = [v.name for v in step.operands]
-        values = names + [_param_code(p) for p in step.params]
-        mapping = {p: _expression(v) for p, v in zip(params_of, values)}
-        mapping["out"] = ast.Name(step.out.name, ast.Load())
-        sub = _Substitute(mapping)
-        tree = sub.visit(_copy(expr))
-        op = step.op
-        for name in sub.functions:
-            fn = getattr(F, name)
-            self._bind_as(name, _worded(op, fn) if self.backend == "float" else fn)
-        module = inspect.getmodule(op.rule)
-        for name in sub.names:
-            if name not in self.namespace and hasattr(module, name):
-                self._bind_as(name, getattr(module, name))
-        return tree
+        codes = tuple(_param_code(p) for p in step.params)
+        key = (id(expr), len(names), codes, upstream is not None)
+        made = self._templates.get(key)
+        if made is None:
+            values = [ast.Name(_hole(i), ast.Load()) for i in range(len(names))]
+            values += [_expression(c) for c in codes]
+            mapping = dict(zip(params_of, values))
+            mapping["out"] = ast.Name(_hole("out"), ast.Load())
+            sub = _Substitute(mapping)
+            tree = sub.visit(_copy(expr))
+            whole = tree
+            if upstream is not None:
+                whole = ast.BinOp(ast.Name(_hole("up"), ast.Load()), ast.Mult(), tree)
+            made = self._templates[key] = (ast.unparse(whole), tree)
+            self._kept.append(expr)  # its id stays its own while the generator lives
+            # the functions the expression calls, bound once (later steps find them bound)
+            op = step.op
+            for name in sub.functions:
+                fn = getattr(F, name)
+                self._bind_as(name, _worded(op, fn) if self.backend == "float" else fn)
+            module = inspect.getmodule(op.rule)
+            for name in sub.names:
+                if name not in self.namespace and hasattr(module, name):
+                    self._bind_as(name, getattr(module, name))
+        text, tree = made
+        holes = _NAME_HOLES if len(names) <= len(_NAME_HOLES) else map(_hole, range(len(names)))
+        fill = dict(zip(holes, names))
+        fill[_OUT_HOLE] = step.out.name
+        if upstream is not None:
+            fill[_UP_HOLE] = upstream
+        return _HOLES.sub(lambda m: fill[m.group(0)], text), tree
 
     def _bind_as(self, name: str, obj: Any) -> None:
         if name not in self.namespace:
@@ -256,7 +287,7 @@ class Generator:
         if op.symbol and len(names) == 2 and self.backend != "float":
             return f"{names[0]} {op.name} {names[1]}"  # numpy's operators, as the rule's
         code = RuleCode.of(op.rule)
-        return ast.unparse(self._text(code.forward, step, code.params))
+        return self._filled(code.forward, step, code.params)[0]
 
     def map_code(self, step: Any, k: int, upstream: str) -> str | None:
         """On Tensors, ``upstream * local`` as numpy code when the traced local is a linear
@@ -281,6 +312,14 @@ class Generator:
         traced = step.node.local_grads[k] if self.backend == "tensor" else None
         if traced is IDENTITY or traced is PASS:
             return upstream
+        if not step.op.user_defined and not isinstance(traced, T.SumTo):  # a rule's local
+            code = RuleCode.of(step.op.rule)
+            text, local = self._filled(code.locals[k], step, code.params, upstream)
+            if _is_number(local, 1.0):
+                return upstream
+            if _is_number(local, -1.0):
+                return f"-{upstream}"
+            return text
         local = self.local_expression(step, k)
         if isinstance(traced, T.SumTo):  # an operand numpy broadcast: summed back to its shape
             fit = self.bind(T.fit, "_fit")
@@ -429,6 +468,18 @@ class Generator:
                 f"    if not {held}: {fail}({number}, {text}, {a.name}, {b.name}, {result})"
             )
         return out
+
+
+# A hole for a name in a rule's text: NUL never occurs in code, nor in any name we write.
+_HOLES = re.compile("\x00[^\x00]*\x00")
+
+
+def _hole(what: object) -> str:
+    return f"\x00{what}\x00"
+
+
+_NAME_HOLES = [_hole(i) for i in range(8)]  # the holes of the first operands, made once
+_OUT_HOLE, _UP_HOLE = _hole("out"), _hole("up")
 
 
 def _copy(tree: ast.expr) -> ast.expr:
