@@ -95,6 +95,46 @@ def test_the_whole_set_is_one_batch_by_default_and_the_records_are_a_fresh_graph
     assert lab.history["loss"][0] == record["loss"]
 
 
+def test_nn_s_losses_replay_a_traced_step_and_a_loss_of_one_s_own_runs_the_plain_loop(
+    monkeypatch,
+):
+    """On the value engine a step with one of nn's losses runs as a traced program (what
+    makes a 100-step moons lab quick); any other callable may read .data and branch where
+    no trace sees it, so it runs the plain loop. Both give fit's losses and weights."""
+    import importlib
+
+    lab_module = importlib.import_module("viz.lab")  # the module (viz.lab is the function)
+
+    calls = []
+    replay = lab_module._ReplayedStep.__call__
+
+    def counted(self, rows, targets):
+        calls.append(len(rows))
+        return replay(self, rows, targets)
+
+    monkeypatch.setattr(lab_module._ReplayedStep, "__call__", counted)
+
+    def own_loss(preds, targets):  # branches on .data: a trace would not see it
+        terms = [(p - t) * (p - t) if p.data > t else (p - t) * (t - p) * -2.0
+                 for p, t in zip(preds, targets)]  # fmt: skip
+        return sum(terms[1:], terms[0]) * (1.0 / len(terms))
+
+    X, y = moons(12)
+    for loss, replayed in (("mse", True), (own_loss, False)):
+        calls.clear()
+        ours = nn.MLP(2, [3, 1], seed=1)
+        theirs = nn.MLP(2, [3, 1], seed=1)
+        lab = viz.lab(ours, X, y, loss=loss, optimizer=nn.SGD(ours.parameters(), lr=0.1),
+                      steps=6, batch_size=5, seed=2)  # fmt: skip
+        recorder = BatchLosses()
+        nn.fit(theirs, X, y, loss=loss, optimizer=nn.SGD(theirs.parameters(), lr=0.1),
+               epochs=2, batch_size=5, seed=2, verbose=0, callbacks=[recorder])  # fmt: skip
+        assert calls == ([5, 5, 2] * 2 if replayed else [])
+        assert all(close(a, b) for a, b in zip(lab.history["loss"], recorder.losses))
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            assert close(p.data, q.data)
+
+
 def test_a_loss_name_is_nn_s_and_a_callable_is_taken_as_it_is():
     X, y = nn.datasets.xor()
     model = nn.MLP(2, [2, 1], seed=0)
