@@ -398,15 +398,17 @@ const edgeLabels = {};
 svg.querySelectorAll("g.edge").forEach((g) => {
   if (g.id && /^e\d+_\d+$/.test(g.id)) edgeLabels[g.id.slice(1)] = g;
 });
+const outlined = new Set(), tinted = new Set();  // what a render marked, reset by the next
 function outline(name, color, width) {
   const s = shapes[name];
   if (!s) return;
-  if (color) { s[0].setAttribute("stroke", color); s[0].setAttribute("stroke-width", width); }
+  if (color) { s[0].setAttribute("stroke", color); s[0].setAttribute("stroke-width", width); outlined.add(name); }
   else { s[0].setAttribute("stroke", s[1] || "black"); s[0].setAttribute("stroke-width", s[2] || "1"); }
 }
 function tintEdge(id, color) {
   const g = edgeLabels[id];
   if (!g) return;
+  if (color) tinted.add(id);
   g.querySelectorAll("path, polygon").forEach((p) => {
     if (!p.dataset.stroke) p.dataset.stroke = p.getAttribute("stroke") || "black";
     p.setAttribute("stroke", color || p.dataset.stroke);
@@ -519,20 +521,26 @@ const toPx = (x, y) => [(x - bounds[0][0]) / (bounds[0][1] - bounds[0][0]) * dat
   (bounds[1][1] - y) / (bounds[1][1] - bounds[1][0]) * dataCanvas.height];
 const positive = (v) => v > D.threshold;
 const COLORS = [[249, 115, 22], [37, 99, 235]];  // the lower class, the higher class
+const gridCanvas = document.createElement("canvas");
+gridCanvas.width = GRID; gridCanvas.height = GRID;
+const gridContext = gridCanvas.getContext("2d");
 function drawData() {
   const c = dataCanvas.getContext("2d"), w = dataCanvas.width, h = dataCanvas.height;
   c.clearRect(0, 0, w, h);
   if (D.nin !== 2) { c.fillText("decision regions are drawn for two input features", 10, 20); return; }
   const p = cur.phase === 2 ? cur.step + 1 : cur.step;
   const out = regions(p);
-  const cw = w / GRID, ch = h / GRID;
-  for (let r = 0; r < GRID; r++) for (let q = 0; q < GRID; q++) {
-    const v = out[r * GRID + q];
+  // the grid's cells as the pixels of a GRID x GRID image, drawn scaled up without smoothing
+  const pixels = gridContext.createImageData(GRID, GRID);
+  for (let cell = 0; cell < GRID * GRID; cell++) {
+    const v = out[cell];
     const col = COLORS[positive(v) ? 1 : 0];
     const a = Number.isFinite(v) ? 0.12 + 0.3 * Math.min(1, Math.abs(v - D.threshold) * 2) : 0;
-    c.fillStyle = "rgba(" + col[0] + "," + col[1] + "," + col[2] + "," + a.toFixed(3) + ")";
-    c.fillRect(q * cw, r * ch, cw + 0.5, ch + 0.5);
+    pixels.data.set([col[0], col[1], col[2], Math.round(255 * a)], 4 * cell);
   }
+  gridContext.putImageData(pixels, 0, 0);
+  c.imageSmoothingEnabled = false;
+  c.drawImage(gridCanvas, 0, 0, w, h);
   X.forEach((pt, i) => {
     const [px, py] = toPx(pt[0], pt[1]);
     const col = COLORS[Y[i] === D.classes[D.classes.length - 1] ? 1 : 0];
@@ -554,8 +562,9 @@ function render() {
   const where = phase === 0 ? "forward, node " + (k + 1) + " / " + N :
     phase === 1 ? "backward, node " + (k + 1) + " / " + D.backward.length : "update";
   count.textContent = "step " + (step + 1) + " / " + losses.length + (step >= recorded ? " (live)" : "") + " · " + where;
-  Object.keys(shapes).forEach((name) => outline(name, null));
-  Object.keys(edgeLabels).forEach((id) => tintEdge(id, null));
+  outlined.forEach((name) => outline(name, null));
+  tinted.forEach((id) => tintEdge(id, null));
+  outlined.clear(); tinted.clear();
   if (s.error) {
     rule.textContent = "This sample takes a branch the traced program did not record, so its " +
       "graph differs from the one drawn: " + s.error;
@@ -621,18 +630,32 @@ function updateText() {
   return "update (Adam, lr = " + o.lr + ", betas = (" + o.beta1 + ", " + o.beta2 + ")): " +
     "m += (1 - b1)(g - m); v = b2 v + (1 - b2) g²; p -= lr/(1 - b1^t) · m / (√v/√(1 - b2^t) + eps)";
 }
+let tableCells = null, tableAt = -Infinity;
 function drawTable(show) {
-  if (!show) { table.textContent = ""; return; }
+  // one row per parameter, made once; a step rewrites the numbers. While training live it
+  // follows a few times a second (rewriting a few hundred rows every frame would halve the
+  // live rate); paused, it shows the step exactly.
+  table.hidden = !show;
+  if (!show) return;
+  if (live !== null && performance.now() - tableAt < 300) return;
+  tableAt = performance.now();
+  if (tableCells === null) {
+    const t = document.createElement("table");
+    const head = t.insertRow();
+    ["parameter", "old", "grad", "new"].forEach((h) => { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); });
+    tableCells = D.paramLabels.map((label, j) => {
+      const row = t.insertRow();
+      row.insertCell().textContent = label || "p" + j;
+      return [row.insertCell(), row.insertCell(), row.insertCell()];
+    });
+    table.appendChild(t);
+  }
   const step = cur.step, before = params[step], after = params[step + 1], g = grads[step];
-  const t = document.createElement("table");
-  const head = t.insertRow();
-  ["parameter", "old", "grad", "new"].forEach((h) => { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); });
-  before.forEach((v, j) => {
-    const row = t.insertRow();
-    [D.paramLabels[j] || "p" + j, fmt4(v), fmt4(g[j]), fmt4(after[j])].forEach((x) => { row.insertCell().textContent = x; });
+  tableCells.forEach((cells, j) => {
+    cells[0].textContent = fmt4(before[j]);
+    cells[1].textContent = fmt4(g[j]);
+    cells[2].textContent = fmt4(after[j]);
   });
-  table.textContent = "";
-  table.appendChild(t);
 }
 function drawFold(s) {
   if (!openFold || !D.folds[openFold]) { fold.textContent = collapsed ? "Click a box to list its nodes (or draw the graph whole with collapse=None)." : ""; return; }
@@ -702,7 +725,7 @@ function liveLoop() {
   live = requestAnimationFrame(liveLoop);
 }
 $(".lab-train").onclick = () => {
-  if (live !== null) { stopLive(); return; }
+  if (live !== null) { stopLive(); render(); return; }
   stopPlay();
   liveStart = performance.now(); liveCount = 0;
   $(".lab-train").textContent = "pause live";
