@@ -11,8 +11,9 @@ runs it on all of them:
 Each runs top to bottom in a fresh ``tracegrad`` kernel with ``notebooks/`` as its working
 directory. What is saved is what a reader sees before running a cell: a stream's redrawn
 lines (a progress bar) fold into their last state, and a player keeps only its still (first
-frame, chain rule and "run this cell to play"), because a code host escapes the player's
-script into text. Cell ids are numbered, so a rebuild changes only what really changed.
+frame, chain rule and "run this cell to play"), a lab only its still (the traced graph and
+"run this cell to open the lab"), because a code host escapes their scripts into text.
+Cell ids are numbered, so a rebuild changes only what really changed.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from pathlib import Path
 import jupytext
 from nbclient import NotebookClient
 
-# The class viz's player puts on the script that carries its frames.
+# The class viz's player puts on the script that carries its frames, and the lab's page.
 PLAYER_MARK = 'class="tg-steps"'
+LAB_MARK = 'class="tg-lab"'
 
 
 def keep_what_a_reader_sees(nb) -> None:
@@ -34,7 +36,8 @@ def keep_what_a_reader_sees(nb) -> None:
         cell.id = f"cell-{k:02d}"
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            if PLAYER_MARK in data.get("text/html", "") and "image/png" in data:
+            page = data.get("text/html", "")
+            if (PLAYER_MARK in page or LAB_MARK in page) and "image/png" in data:
                 del data["text/html"]
     nb.metadata.pop("widgets", None)
 

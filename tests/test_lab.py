@@ -198,3 +198,17 @@ def test_the_page_s_inspector_gives_the_recorded_values_gradients_and_locals(eng
             operands = [values[nodes.index(p)] for p in node.parents]
             expected = ELEMENTWISE_OPS[node.op].rule(*operands)[1][k]  # the op's own rule
             assert close(local, expected), (node.op, k, local, expected)
+
+
+def test_the_still_is_a_png_of_the_traced_graph_at_most_1600_px_wide(dot_program):
+    # what an untrusted notebook or a code host shows (run_notebooks keeps only it)
+    X, y = nn.datasets.xor()
+    model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    lab = viz.lab(model, X, y, loss="binary_crossentropy",
+                  optimizer=nn.SGD(model.parameters(), lr=0.5), steps=3)  # fmt: skip
+    png = lab._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert 400 < width <= 1600 and height > 100
+    assert lab._repr_png_() is png  # drawn once
+    assert 'class="tg-lab"' in lab._repr_html_()  # the mark run_notebooks looks for

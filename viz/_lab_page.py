@@ -202,6 +202,31 @@ def _data(lab: Any) -> dict:
     return data
 
 
+LAB_HINT = (
+    "Run this cell to open the lab: the loss curve, the data over the decision regions, "
+    "every step in three phases, live training."
+)
+
+
+def still(lab: Any) -> bytes:
+    """The lab where its script cannot run (an untrusted notebook, a code host): the traced
+    sample's graph at step 1 as a PNG at most 1600 px wide, captioned with the losses and
+    the hint to run the cell (a Graphviz label: no image library needed)."""
+    from .frames import _CAPTION_FONT, _caption, _fitted
+
+    losses = lab.history["loss"]
+    lines = [
+        f"viz.lab: {len(losses)} steps, loss {fmt(losses[0])} at step 1, "
+        f"{fmt(losses[-1])} at step {len(losses)}",
+        f"the graph of the traced sample's loss (X[{lab.sample}]) at step 1",
+        "",
+        LAB_HINT,
+    ]
+    dot = draw(lab.root, rankdir=RANKDIR, collapse=lab.collapse, max_nodes=10**9)
+    dot.attr(label=_caption(lines), labelloc="b", labeljust="l", **_CAPTION_FONT)
+    return pipe(_fitted(dot.source), "png")
+
+
 def page(lab: Any) -> str:
     uid = "tg-lab-" + uuid.uuid4().hex[:12]
     data = json.dumps(_data(lab), allow_nan=False).replace("<", "\\u003c")
@@ -737,6 +762,7 @@ function dataChanged() {
   regionCache.clear();
 }
 dataCanvas.addEventListener("click", (ev) => {
+  if (D.nin !== 2) return;  // points are drawn, picked and added in two features only
   const r = dataCanvas.getBoundingClientRect();
   const mx = (ev.clientX - r.left) * dataCanvas.width / r.width, my = (ev.clientY - r.top) * dataCanvas.height / r.height;
   let best = -1, bestD = 64;

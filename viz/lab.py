@@ -484,6 +484,15 @@ class Lab:
 
         return page(self)
 
+    def _repr_png_(self) -> bytes:
+        """A still for where the page's script cannot run (an untrusted notebook, a code
+        host): the traced sample's graph at step 1, captioned; Jupyter shows the page."""
+        if self.__dict__.get("_still") is None:
+            from ._lab_page import still
+
+            self._still = still(self)
+        return self._still
+
 
 def lab(
     model: Any,
