@@ -212,3 +212,27 @@ def test_the_still_is_a_png_of_the_traced_graph_at_most_1600_px_wide(dot_program
     assert 400 < width <= 1600 and height > 100
     assert lab._repr_png_() is png  # drawn once
     assert 'class="tg-lab"' in lab._repr_html_()  # the mark run_notebooks looks for
+
+
+def test_a_collapsed_page_names_each_box_as_draw_drew_it(dot_program):
+    # the page outlines, and lists on click, the box of a node by its drawn name (s0, s1,
+    # ...): that name must be the box of that node's scope in the SVG draw made
+    import re
+
+    from viz._lab_page import _graph
+
+    X, y = moons(10)
+    model = nn.MLP(2, [12, 12, 1], seed=1)  # neuron10, neuron11: scope order is not first-seen
+    lab = viz.lab(model, X, 2 * y - 1, loss="hinge",
+                  optimizer=nn.SGD(model.parameters(), lr=0.1), steps=1, collapse=2)  # fmt: skip
+    svg, item_of, folds = _graph(lab)
+    drawn = {
+        name: re.findall(r">([^<>]+)</text>", body)[0]
+        for name, body in re.findall(r'class="node">\s*<title>(s\d+)</title>(.*?)</g>', svg, re.S)
+    }
+    assert len(folds) == 12 + 12 + 1 + 1  # every neuron's box and the loss's
+    for name, f in folds.items():
+        assert drawn[name] == f["scope"], (name, drawn[name], f["scope"])
+        for i in f["members"]:
+            assert "/".join(lab.nodes[i].scope).startswith(f["scope"])
+            assert item_of[i] == name

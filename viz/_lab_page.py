@@ -26,6 +26,7 @@ from .graph import (
     _layout_attrs,
     draw,
     fmt,
+    fold,
     node_kind,
     pipe,
 )
@@ -116,18 +117,13 @@ def _graph(lab: Any) -> tuple[str, list[str], dict]:
         folds: dict = {}
     else:
         dot = draw(root, rankdir=RANKDIR, collapse=lab.collapse, max_nodes=10**9)
-        keys: dict = {}
-        item_of, folds = [], {}
-        for i, node in enumerate(nodes):  # the folds as graph.py's _collapsed makes them
-            scope = tuple(node.scope)
-            key = scope[: lab.collapse] if scope else i
-            if key not in keys:
-                keys[key] = len(keys)
-            name = f"s{keys[key]}"
-            item_of.append(name)
-            if scope:
-                folds.setdefault(name, {"scope": "/".join(key), "members": []})
-                folds[name]["members"].append(i)
+        items, members, keys = fold(nodes, lab.collapse)  # as draw folds them
+        item_of = [f"s{item}" for item in items]
+        folds = {
+            f"s{item}": {"scope": "/".join(key), "members": members[item]}
+            for item, key in enumerate(keys)
+            if not isinstance(key, int)
+        }
     svg = pipe(dot.source, "svg").decode("utf-8")
     svg = svg[svg.index("<svg") :]
     # drawn at its own size (the box scrolls); "fit" scales it to the column by its viewBox
@@ -816,7 +812,8 @@ function pixel(x, y) {  // where a data point is drawn, in the window's coordina
 }
 // a read-only view for tests and the curious (the page never reads it back)
 root.tgLab = {state, chainRule, pixel, cur: () => cur, sample: () => sample,
-  points: () => X.map((r) => r.slice()), losses: () => losses.slice(), recorded};
+  points: () => X.map((r) => r.slice()), labels: () => Y.slice(), losses: () => losses.slice(),
+  recorded};
 render();
 })();
 </script>
