@@ -131,6 +131,24 @@ def _graph(lab: Any) -> tuple[str, list[str], dict]:
     return svg, item_of, folds
 
 
+def _fold_edges(lab: Any) -> dict[str, str]:
+    """For a collapsed graph: each drawn edge that stands for one edge of the graph (by its
+    Graphviz title, ``s3->s7``) and that edge (``"i_k"``, operand k of node i), whose local
+    gradient the page writes on it at every step; merged edges (``×N``) keep their count."""
+    if lab.collapse is None:
+        return {}
+    nodes = lab.nodes
+    index = {id(n): i for i, n in enumerate(nodes)}
+    items = fold(nodes, lab.collapse)[0]
+    edges: dict[tuple[int, int], list[str]] = {}
+    for i, node in enumerate(nodes):
+        for k, parent in enumerate(node.parents):
+            pair = (items[index[id(parent)]], items[i])
+            if pair[0] != pair[1]:
+                edges.setdefault(pair, []).append(f"{i}_{k}")
+    return {f"s{a}->s{b}": found[0] for (a, b), found in edges.items() if len(found) == 1}
+
+
 def _forward_texts(lab: Any) -> list[str]:
     """Each node's line of the program (``tanh_7 = tanh(add_6)``), for the forward phase."""
     names = lab.names
@@ -170,6 +188,7 @@ def _data(lab: Any) -> dict:
         "svg": svg,
         "item": item_of,
         "folds": folds,
+        "foldEdges": _fold_edges(lab),
         "names": lab.names,
         "shown": [n.label or n.op or fmt(n.data) for n in lab.nodes],
         "ops": [n.op for n in lab.nodes],
@@ -416,8 +435,11 @@ Object.entries(groups).forEach(([name, g]) => {
   if (shape) shapes[name] = [shape, shape.getAttribute("stroke"), shape.getAttribute("stroke-width")];
 });
 const edgeLabels = {};
+const foldLabels = [];  // [text element, "i_k"]: a collapsed drawing's one-edge labels
 svg.querySelectorAll("g.edge").forEach((g) => {
   if (g.id && /^e\d+_\d+$/.test(g.id)) edgeLabels[g.id.slice(1)] = g;
+  const title = g.querySelector("title"), text = g.querySelector("text");
+  if (title && text && D.foldEdges[title.textContent]) foldLabels.push([text, D.foldEdges[title.textContent]]);
 });
 const outlined = new Set(), tinted = new Set();  // what a render marked, reset by the next
 function outline(name, color, width) {
@@ -618,6 +640,8 @@ function render() {
       const t = g && g.querySelector("text");
       if (t) t.textContent = fmt4(s.locals[i + "_" + e]);
     }));
+  } else {
+    foldLabels.forEach(([t, edge]) => { t.textContent = fmt4(s.locals[edge]); });
   }
   let text = "";
   if (phase === 0) {
