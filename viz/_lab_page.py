@@ -651,9 +651,11 @@ function render() {
     text = "forward: " + D.forward[i] + (D.names[i] !== null || D.parents[i].length ? " = " + pyRepr(s.values[i]) : "");
   } else if (phase === 1) {
     const i = D.backward[k];
+    // the parents first: in a collapsed drawing a parent may share the node's box, which
+    // stays red
+    D.parents[i].forEach((p, e) => { outline(D.item[p], "#f59e0b", "2"); tintEdge(i + "_" + e, "#dc2626"); });
     outline(D.item[i], "#dc2626", "3");
     reveal(D.item[i]);
-    D.parents[i].forEach((p, e) => { outline(D.item[p], "#f59e0b", "2"); tintEdge(i + "_" + e, "#dc2626"); });
     text = chainRule(s, k);
   } else {
     text = updateText();
