@@ -186,8 +186,10 @@ print(f"{moons_path}: {moons_path.stat().st_size / 1e6:.2f} MB; accuracy after 1
 #   twin with the same weights.
 # - Live training continues `nn.SGD` and `nn.Adam`; another optimizer's recorded steps play,
 #   but the page cannot go on training.
-# - A traced program follows one branch: a sample whose graph takes another (bce's clip at
-#   a probability of exactly 0 or 1) is shown as not traceable, and is left out of a live
-#   batch.
+# - A traced program follows one branch: a sample whose graph takes another (bce's clip of
+#   a probability within 1e-7 of 0 or 1) is shown as not traceable, and is left out of a
+#   live batch.
+# - Live training takes the batch's loss as the mean of the one-sample losses (as nn's
+#   losses are) and draws its batches with the page's own generator.
 # - Graphs of more than `max_nodes` drawn items (500) are refused, as `viz.draw` refuses
 #   them: pass `collapse`.

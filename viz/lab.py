@@ -21,6 +21,15 @@ another point traces that sample at any step, and the page can go on training li
 optimizer's update (SGD with momentum / Nesterov / weight decay, Adam) is written out in
 JavaScript with PyTorch's maths.
 
+Limits: models with one output (several raise ``ValueError``); decision regions, clicks on
+points and added points for inputs of two features only (with more the page shows the curve
+and the graph); live training needs ``nn.SGD`` or ``nn.Adam`` (their state is handed over),
+takes the batch's loss as the mean of the one-sample losses (as nn's losses are) and draws
+its batches with the page's own generator, not numpy's; the traced program follows the
+branches taken when it was traced, so a sample whose comparisons of Values come out the other
+way (bce's clip near 0 or 1) is shown as not traceable and left out of live batches; a loss
+of one's own runs the plain loop, slower for a large lab.
+
 viz imports no ``nn``: the model is duck-typed (``model.parameters()``, ``model(x)``,
 ``model.nin``/``nout``/``engine``; a Tensor-engine model also ``state_dict()``,
 ``load_state_dict()`` and ``_config()``, to build its value-engine twin, whose graph is the
