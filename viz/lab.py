@@ -45,6 +45,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import gc
+import inspect
 import keyword
 import re
 import sys
@@ -216,7 +217,11 @@ def _traceable(loss_fn: Any, model: Any) -> bool:
     losses = _package_losses(model)
     if losses is None or getattr(model, "engine", "value") == "tensor":
         return False
-    return any(loss_fn is f for f in vars(losses).values() if callable(f))
+    return any(
+        loss_fn is f
+        for f in vars(losses).values()
+        if inspect.isfunction(f) and f.__module__ == losses.__name__
+    )
 
 
 class _ReplayedStep:
