@@ -597,6 +597,10 @@ function drawData() {
 // --- rendering a moment --------------------------------------------------------------------
 const rule = $(".lab-rule"), table = $(".lab-table"), fold = $(".lab-fold");
 const slider = $(".lab-slider"), count = $(".lab-count");
+let graphAt = -Infinity;
+function setText(element, text) {  // rewrites the text only when it changed
+  if (element.textContent !== text) element.textContent = text;
+}
 function render() {
   slider.max = String(lastStep());
   slider.value = String(cur.step);
@@ -623,25 +627,30 @@ function render() {
       D.parents[i].forEach((p, e) => { partial[p] += s.grads[i] * s.locals[i + "_" + e]; });
     }
   }
-  for (let i = 0; i < N; i++) {
-    const cell = cells[i];
-    if (!cell) continue;
-    const known = phase > 0 || i <= k;
-    if (cell.data) cell.data.textContent = "data " + (known ? fmt4(s.values[i]) : "·");
-    if (cell.grad) {
-      const g = phase === 0 ? null : phase === 1 ? partial[i] : s.grads[i];
-      cell.grad.textContent = "grad " + (g === null ? "·" : fmt4(g));
-      cell.grad.setAttribute("fill", phase === 1 && bpos[i] > k ? "#9ca3af" : "black");
+  // the graph's numbers: every render, but a few times a second while training live (each
+  // rewrite repaints the whole drawing, which would halve the live rate); paused, exact
+  if (live === null || performance.now() - graphAt >= 250) {
+    graphAt = performance.now();
+    for (let i = 0; i < N; i++) {
+      const cell = cells[i];
+      if (!cell) continue;
+      const known = phase > 0 || i <= k;
+      if (cell.data) setText(cell.data, "data " + (known ? fmt4(s.values[i]) : "·"));
+      if (cell.grad) {
+        const g = phase === 0 ? null : phase === 1 ? partial[i] : s.grads[i];
+        setText(cell.grad, "grad " + (g === null ? "·" : fmt4(g)));
+        cell.grad.setAttribute("fill", phase === 1 && bpos[i] > k ? "#9ca3af" : "black");
+      }
     }
-  }
-  if (!collapsed) {
-    D.parents.forEach((ps, i) => ps.forEach((p, e) => {
-      const g = edgeLabels[i + "_" + e];
-      const t = g && g.querySelector("text");
-      if (t) t.textContent = fmt4(s.locals[i + "_" + e]);
-    }));
-  } else {
-    foldLabels.forEach(([t, edge]) => { t.textContent = fmt4(s.locals[edge]); });
+    if (!collapsed) {
+      D.parents.forEach((ps, i) => ps.forEach((p, e) => {
+        const g = edgeLabels[i + "_" + e];
+        const t = g && g.querySelector("text");
+        if (t) setText(t, fmt4(s.locals[i + "_" + e]));
+      }));
+    } else {
+      foldLabels.forEach(([t, edge]) => setText(t, fmt4(s.locals[edge])));
+    }
   }
   let text = "";
   if (phase === 0) {
