@@ -155,8 +155,8 @@ moons_lab
 # In the page, **train live** goes on training past the 100 recorded steps, in the browser:
 # each live step runs the traced sample's program, written out as JavaScript by
 # `prog.javascript`, over the current batch, and the optimizer's update written out in
-# JavaScript (SGD with momentum here, Adam too, PyTorch's maths); the loss curve, the
-# regions and the traced graph follow. Choose a class and click empty space to add a point
+# JavaScript (SGD with momentum here, Adam too, PyTorch's maths); the loss curve and the
+# regions follow every step, the traced graph's numbers a few times a second. Choose a class and click empty space to add a point
 # there, or remove the ringed one, and watch the regions bend. The program is plain
 # straight-line code, one statement per op and one per edge of the chain rule (here its
 # inputs, two tanh neurons, and the chain rule reaching the first weight):
