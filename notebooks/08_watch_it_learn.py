@@ -156,10 +156,11 @@ moons_lab
 # each live step runs the traced sample's program, written out as JavaScript by
 # `prog.javascript`, over the current batch, and the optimizer's update written out in
 # JavaScript (SGD with momentum here, Adam too, PyTorch's maths); the loss curve and the
-# regions follow every step, the traced graph's numbers a few times a second. Choose a class and click empty space to add a point
-# there, or remove the ringed one, and watch the regions bend. The program is plain
-# straight-line code, one statement per op and one per edge of the chain rule (here its
-# inputs, two tanh neurons, and the chain rule reaching the first weight):
+# regions follow every step, the traced graph's numbers a few times a second. Choose a
+# class and click empty space to add a point there, or remove the ringed one, and watch
+# the regions bend. The program is plain straight-line code, one statement per op and one
+# per edge of the chain rule (here its inputs, two tanh neurons, and the chain rule
+# reaching the first weight):
 
 # %%
 source = moons_lab.program.javascript
