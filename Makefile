@@ -40,6 +40,7 @@ bench: setup
 	@$(BIN)/python bench/bench_moons.py
 	@$(BIN)/python bench/bench_tensor.py --repeats 7
 	@$(BIN)/python bench/bench_scopes.py
+	@$(BIN)/python bench/bench_lab.py
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis .ruff_cache *.egg-info bench/.venv-micrograd

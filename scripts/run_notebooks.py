@@ -11,11 +11,12 @@ runs it on all of them:
 Each runs top to bottom in a fresh ``tracegrad`` kernel with ``notebooks/`` as its working
 directory. What is saved is what a reader sees before running a cell: a stream's redrawn
 lines (a progress bar) fold into their last state, and a player keeps only its still (first
-frame, chain rule and "run this cell to play"), because a code host escapes the player's
-script into text. A graph keeps only its PNG for the same reason: its HTML form (an <img>
-of the SVG that fits the output's width) is escaped into text by a code host's sanitiser,
-while the PNG shows, scaled to the page's width, in nbconvert's HTML, JupyterLab (trusted or
-not) and on code hosts. Cell ids are numbered, so a rebuild changes only what really changed.
+frame, chain rule and "run this cell to play") and a lab only its still (the traced graph and
+"run this cell to open the lab"), because a code host escapes their scripts into text. A
+graph keeps only its PNG for the same reason: its HTML form (an <img> of the SVG that fits
+the output's width) is escaped into text by a code host's sanitiser, while the PNG shows,
+scaled to the page's width, in nbconvert's HTML, JupyterLab (trusted or not) and on code
+hosts. Cell ids are numbered, so a rebuild changes only what really changed.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from pathlib import Path
 import jupytext
 from nbclient import NotebookClient
 
-# The class viz's player puts on the script that carries its frames, and the class of the
-# image a graph shows itself as (viz.graph.GRAPH_MARK).
+# The class viz's player puts on the script that carries its frames, the class of the image
+# a graph shows itself as (viz.graph.GRAPH_MARK), and the lab's page.
 PLAYER_MARK = 'class="tg-steps"'
 GRAPH_MARK = 'class="tg-graph"'
+LAB_MARK = 'class="tg-lab"'
 
 
 def keep_what_a_reader_sees(nb) -> None:
@@ -40,7 +42,8 @@ def keep_what_a_reader_sees(nb) -> None:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             html = data.get("text/html", "")
-            if (PLAYER_MARK in html or GRAPH_MARK in html) and "image/png" in data:
+            marked = PLAYER_MARK in html or GRAPH_MARK in html or LAB_MARK in html
+            if marked and "image/png" in data:
                 del data["text/html"]
     nb.metadata.pop("widgets", None)
 

@@ -95,6 +95,46 @@ def test_the_whole_set_is_one_batch_by_default_and_the_records_are_a_fresh_graph
     assert lab.history["loss"][0] == record["loss"]
 
 
+def test_nn_s_losses_replay_a_traced_step_and_a_loss_of_one_s_own_runs_the_plain_loop(
+    monkeypatch,
+):
+    """On the value engine a step with one of nn's losses runs as a traced program (what
+    makes a 100-step moons lab quick); any other callable may read .data and branch where
+    no trace sees it, so it runs the plain loop. Both give fit's losses and weights."""
+    import importlib
+
+    lab_module = importlib.import_module("viz.lab")  # the module (viz.lab is the function)
+
+    calls = []
+    replay = lab_module._ReplayedStep.__call__
+
+    def counted(self, rows, targets):
+        calls.append(len(rows))
+        return replay(self, rows, targets)
+
+    monkeypatch.setattr(lab_module._ReplayedStep, "__call__", counted)
+
+    def own_loss(preds, targets):  # branches on .data: a trace would not see it
+        terms = [(p - t) * (p - t) if p.data > t else (p - t) * (t - p) * -2.0
+                 for p, t in zip(preds, targets)]  # fmt: skip
+        return sum(terms[1:], terms[0]) * (1.0 / len(terms))
+
+    X, y = moons(12)
+    for loss, replayed in (("mse", True), (own_loss, False)):
+        calls.clear()
+        ours = nn.MLP(2, [3, 1], seed=1)
+        theirs = nn.MLP(2, [3, 1], seed=1)
+        lab = viz.lab(ours, X, y, loss=loss, optimizer=nn.SGD(ours.parameters(), lr=0.1),
+                      steps=6, batch_size=5, seed=2)  # fmt: skip
+        recorder = BatchLosses()
+        nn.fit(theirs, X, y, loss=loss, optimizer=nn.SGD(theirs.parameters(), lr=0.1),
+               epochs=2, batch_size=5, seed=2, verbose=0, callbacks=[recorder])  # fmt: skip
+        assert calls == ([5, 5, 2] * 2 if replayed else [])
+        assert all(close(a, b) for a, b in zip(lab.history["loss"], recorder.losses))
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            assert close(p.data, q.data)
+
+
 def test_a_loss_name_is_nn_s_and_a_callable_is_taken_as_it_is():
     X, y = nn.datasets.xor()
     model = nn.MLP(2, [2, 1], seed=0)
@@ -156,5 +196,43 @@ def test_the_page_s_inspector_gives_the_recorded_values_gradients_and_locals(eng
         for (i, k), local in zip(lab.edge_of_local, locals_):
             node = nodes[i]
             operands = [values[nodes.index(p)] for p in node.parents]
-            expected = ELEMENTWISE_OPS[node.op].rule(*operands)[1][k]
+            expected = ELEMENTWISE_OPS[node.op].rule(*operands)[1][k]  # the op's own rule
             assert close(local, expected), (node.op, k, local, expected)
+
+
+def test_the_still_is_a_png_of_the_traced_graph_at_most_1600_px_wide(dot_program):
+    # what an untrusted notebook or a code host shows (run_notebooks keeps only it)
+    X, y = nn.datasets.xor()
+    model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    lab = viz.lab(model, X, y, loss="binary_crossentropy",
+                  optimizer=nn.SGD(model.parameters(), lr=0.5), steps=3)  # fmt: skip
+    png = lab._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert 400 < width <= 1600 and height > 100
+    assert lab._repr_png_() is png  # drawn once
+    assert 'class="tg-lab"' in lab._repr_html_()  # the mark run_notebooks looks for
+
+
+def test_a_collapsed_page_names_each_box_as_draw_drew_it(dot_program):
+    # the page outlines, and lists on click, the box of a node by its drawn name (s0, s1,
+    # ...): that name must be the box of that node's scope in the SVG draw made
+    import re
+
+    from viz._lab_page import _graph
+
+    X, y = moons(10)
+    model = nn.MLP(2, [12, 12, 1], seed=1)  # neuron10, neuron11: scope order is not first-seen
+    lab = viz.lab(model, X, 2 * y - 1, loss="hinge",
+                  optimizer=nn.SGD(model.parameters(), lr=0.1), steps=1, collapse=2)  # fmt: skip
+    svg, item_of, folds = _graph(lab)
+    drawn = {
+        name: re.findall(r">([^<>]+)</text>", body)[0]
+        for name, body in re.findall(r'class="node">\s*<title>(s\d+)</title>(.*?)</g>', svg, re.S)
+    }
+    assert len(folds) == 12 + 12 + 1 + 1  # every neuron's box and the loss's
+    for name, f in folds.items():
+        assert drawn[name] == f["scope"], (name, drawn[name], f["scope"])
+        for i in f["members"]:
+            assert "/".join(lab.nodes[i].scope).startswith(f["scope"])
+            assert item_of[i] == name

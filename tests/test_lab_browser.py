@@ -203,3 +203,37 @@ def test_an_added_point_changes_the_regions(browser, moons_lab, tmp_path, dot_pr
     assert without != with_point
     screenshot(browser, tmp_path / "moons-added.png")
     assert errors(browser) == []
+
+
+def test_a_collapsed_graph_s_edge_labels_follow_the_step(browser, moons_lab, tmp_path, dot_program):
+    # an edge between two boxes that stands for one edge carries that edge's local gradient:
+    # at step 1 what draw wrote for the traced sample, later the page's own numbers
+    import html
+    import re
+
+    from viz._lab_page import _graph
+
+    svg = _graph(moons_lab)[0]
+    drawn = dict(
+        re.findall(
+            r'class="edge">\s*<title>(s\d+&#45;&gt;s\d+)</title>.*?>([^<>]+)</text>', svg, re.S
+        )  # fmt: skip
+    )
+    drawn = {html.unescape(title): html.unescape(text) for title, text in drawn.items()}
+    page = moons_lab.save(tmp_path / "moons.html")
+    open_page(browser, page)
+    shown = (
+        "(() => { const out = {}; document.querySelectorAll('.lab-graph g.edge').forEach((g) =>"
+        " { const t = g.querySelector('text'); if (t) out[g.querySelector('title').textContent]"
+        " = t.textContent; }); return out; })()"
+    )
+    at_first = browser.evaluate(shown)
+    single = [t for t in at_first if not drawn.get(t, "×").startswith("×")]
+    assert len(single) > 20  # the labels dot placed (it leaves out those that would overlap)
+    assert {t: at_first[t] for t in single} == {t: drawn[t] for t in single}
+    browser.evaluate("document.querySelector('.lab-slider').focus()")
+    browser.key("End", 35)
+    until(lambda: count(browser).startswith("step 10 / 10"), "the last step")
+    at_last = browser.evaluate(shown)
+    assert sum(at_last[t] != at_first[t] for t in single) > len(single) // 2
+    assert errors(browser) == []

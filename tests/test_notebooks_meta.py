@@ -29,6 +29,7 @@ NAMES = [
     "05_from_scalars_to_tensors",
     "06_forward_and_reverse_mode",
     "07_graphs_of_real_models",
+    "08_watch_it_learn",
 ]
 REBUILD = "rebuild it with `make notebooks` (the .py is the source)"
 

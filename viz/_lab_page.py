@@ -26,6 +26,7 @@ from .graph import (
     _layout_attrs,
     draw,
     fmt,
+    fold,
     node_kind,
     pipe,
 )
@@ -116,23 +117,36 @@ def _graph(lab: Any) -> tuple[str, list[str], dict]:
         folds: dict = {}
     else:
         dot = draw(root, rankdir=RANKDIR, collapse=lab.collapse, max_nodes=10**9)
-        keys: dict = {}
-        item_of, folds = [], {}
-        for i, node in enumerate(nodes):  # the folds as graph.py's _collapsed makes them
-            scope = tuple(node.scope)
-            key = scope[: lab.collapse] if scope else i
-            if key not in keys:
-                keys[key] = len(keys)
-            name = f"s{keys[key]}"
-            item_of.append(name)
-            if scope:
-                folds.setdefault(name, {"scope": "/".join(key), "members": []})
-                folds[name]["members"].append(i)
+        items, members, keys = fold(nodes, lab.collapse)  # as draw folds them
+        item_of = [f"s{item}" for item in items]
+        folds = {
+            f"s{item}": {"scope": "/".join(key), "members": members[item]}
+            for item, key in enumerate(keys)
+            if not isinstance(key, int)
+        }
     svg = pipe(dot.source, "svg").decode("utf-8")
     svg = svg[svg.index("<svg") :]
     # drawn at its own size (the box scrolls); "fit" scales it to the column by its viewBox
     svg = svg.replace("<svg ", '<svg class="lab-svg" ', 1)
     return svg, item_of, folds
+
+
+def _fold_edges(lab: Any) -> dict[str, str]:
+    """For a collapsed graph: each drawn edge that stands for one edge of the graph (by its
+    Graphviz title, ``s3->s7``) and that edge (``"i_k"``, operand k of node i), whose local
+    gradient the page writes on it at every step; merged edges (``×N``) keep their count."""
+    if lab.collapse is None:
+        return {}
+    nodes = lab.nodes
+    index = {id(n): i for i, n in enumerate(nodes)}
+    items = fold(nodes, lab.collapse)[0]
+    edges: dict[tuple[int, int], list[str]] = {}
+    for i, node in enumerate(nodes):
+        for k, parent in enumerate(node.parents):
+            pair = (items[index[id(parent)]], items[i])
+            if pair[0] != pair[1]:
+                edges.setdefault(pair, []).append(f"{i}_{k}")
+    return {f"s{a}->s{b}": found[0] for (a, b), found in edges.items() if len(found) == 1}
 
 
 def _forward_texts(lab: Any) -> list[str]:
@@ -174,6 +188,7 @@ def _data(lab: Any) -> dict:
         "svg": svg,
         "item": item_of,
         "folds": folds,
+        "foldEdges": _fold_edges(lab),
         "names": lab.names,
         "shown": [n.label or n.op or fmt(n.data) for n in lab.nodes],
         "ops": [n.op for n in lab.nodes],
@@ -200,6 +215,31 @@ def _data(lab: Any) -> dict:
         "loss": str(lab.loss_name),
     }
     return data
+
+
+LAB_HINT = (
+    "Run this cell to open the lab: the loss curve, the data over the decision regions, "
+    "every step in three phases, live training."
+)
+
+
+def still(lab: Any) -> bytes:
+    """The lab where its script cannot run (an untrusted notebook, a code host): the traced
+    sample's graph at step 1 as a PNG at most 1600 px wide, captioned with the losses and
+    the hint to run the cell (a Graphviz label: no image library needed)."""
+    from .frames import _CAPTION_FONT, _caption, _fitted
+
+    losses = lab.history["loss"]
+    lines = [
+        f"viz.lab: {len(losses)} steps, loss {fmt(losses[0])} at step 1, "
+        f"{fmt(losses[-1])} at step {len(losses)}",
+        f"the graph of the traced sample's loss (X[{lab.sample}]) at step 1",
+        "",
+        LAB_HINT,
+    ]
+    dot = draw(lab.root, rankdir=RANKDIR, collapse=lab.collapse, max_nodes=10**9)
+    dot.attr(label=_caption(lines), labelloc="b", labeljust="l", **_CAPTION_FONT)
+    return pipe(_fitted(dot.source), "png")
 
 
 def page(lab: Any) -> str:
@@ -395,18 +435,23 @@ Object.entries(groups).forEach(([name, g]) => {
   if (shape) shapes[name] = [shape, shape.getAttribute("stroke"), shape.getAttribute("stroke-width")];
 });
 const edgeLabels = {};
+const foldLabels = [];  // [text element, "i_k"]: a collapsed drawing's one-edge labels
 svg.querySelectorAll("g.edge").forEach((g) => {
   if (g.id && /^e\d+_\d+$/.test(g.id)) edgeLabels[g.id.slice(1)] = g;
+  const title = g.querySelector("title"), text = g.querySelector("text");
+  if (title && text && D.foldEdges[title.textContent]) foldLabels.push([text, D.foldEdges[title.textContent]]);
 });
+const outlined = new Set(), tinted = new Set();  // what a render marked, reset by the next
 function outline(name, color, width) {
   const s = shapes[name];
   if (!s) return;
-  if (color) { s[0].setAttribute("stroke", color); s[0].setAttribute("stroke-width", width); }
+  if (color) { s[0].setAttribute("stroke", color); s[0].setAttribute("stroke-width", width); outlined.add(name); }
   else { s[0].setAttribute("stroke", s[1] || "black"); s[0].setAttribute("stroke-width", s[2] || "1"); }
 }
 function tintEdge(id, color) {
   const g = edgeLabels[id];
   if (!g) return;
+  if (color) tinted.add(id);
   g.querySelectorAll("path, polygon").forEach((p) => {
     if (!p.dataset.stroke) p.dataset.stroke = p.getAttribute("stroke") || "black";
     p.setAttribute("stroke", color || p.dataset.stroke);
@@ -519,20 +564,26 @@ const toPx = (x, y) => [(x - bounds[0][0]) / (bounds[0][1] - bounds[0][0]) * dat
   (bounds[1][1] - y) / (bounds[1][1] - bounds[1][0]) * dataCanvas.height];
 const positive = (v) => v > D.threshold;
 const COLORS = [[249, 115, 22], [37, 99, 235]];  // the lower class, the higher class
+const gridCanvas = document.createElement("canvas");
+gridCanvas.width = GRID; gridCanvas.height = GRID;
+const gridContext = gridCanvas.getContext("2d");
 function drawData() {
   const c = dataCanvas.getContext("2d"), w = dataCanvas.width, h = dataCanvas.height;
   c.clearRect(0, 0, w, h);
   if (D.nin !== 2) { c.fillText("decision regions are drawn for two input features", 10, 20); return; }
   const p = cur.phase === 2 ? cur.step + 1 : cur.step;
   const out = regions(p);
-  const cw = w / GRID, ch = h / GRID;
-  for (let r = 0; r < GRID; r++) for (let q = 0; q < GRID; q++) {
-    const v = out[r * GRID + q];
+  // the grid's cells as the pixels of a GRID x GRID image, drawn scaled up without smoothing
+  const pixels = gridContext.createImageData(GRID, GRID);
+  for (let cell = 0; cell < GRID * GRID; cell++) {
+    const v = out[cell];
     const col = COLORS[positive(v) ? 1 : 0];
     const a = Number.isFinite(v) ? 0.12 + 0.3 * Math.min(1, Math.abs(v - D.threshold) * 2) : 0;
-    c.fillStyle = "rgba(" + col[0] + "," + col[1] + "," + col[2] + "," + a.toFixed(3) + ")";
-    c.fillRect(q * cw, r * ch, cw + 0.5, ch + 0.5);
+    pixels.data.set([col[0], col[1], col[2], Math.round(255 * a)], 4 * cell);
   }
+  gridContext.putImageData(pixels, 0, 0);
+  c.imageSmoothingEnabled = false;
+  c.drawImage(gridCanvas, 0, 0, w, h);
   X.forEach((pt, i) => {
     const [px, py] = toPx(pt[0], pt[1]);
     const col = COLORS[Y[i] === D.classes[D.classes.length - 1] ? 1 : 0];
@@ -546,6 +597,10 @@ function drawData() {
 // --- rendering a moment --------------------------------------------------------------------
 const rule = $(".lab-rule"), table = $(".lab-table"), fold = $(".lab-fold");
 const slider = $(".lab-slider"), count = $(".lab-count");
+let graphAt = -Infinity;
+function setText(element, text) {  // rewrites the text only when it changed
+  if (element.textContent !== text) element.textContent = text;
+}
 function render() {
   slider.max = String(lastStep());
   slider.value = String(cur.step);
@@ -554,8 +609,9 @@ function render() {
   const where = phase === 0 ? "forward, node " + (k + 1) + " / " + N :
     phase === 1 ? "backward, node " + (k + 1) + " / " + D.backward.length : "update";
   count.textContent = "step " + (step + 1) + " / " + losses.length + (step >= recorded ? " (live)" : "") + " · " + where;
-  Object.keys(shapes).forEach((name) => outline(name, null));
-  Object.keys(edgeLabels).forEach((id) => tintEdge(id, null));
+  outlined.forEach((name) => outline(name, null));
+  tinted.forEach((id) => tintEdge(id, null));
+  outlined.clear(); tinted.clear();
   if (s.error) {
     rule.textContent = "This sample takes a branch the traced program did not record, so its " +
       "graph differs from the one drawn: " + s.error;
@@ -571,23 +627,30 @@ function render() {
       D.parents[i].forEach((p, e) => { partial[p] += s.grads[i] * s.locals[i + "_" + e]; });
     }
   }
-  for (let i = 0; i < N; i++) {
-    const cell = cells[i];
-    if (!cell) continue;
-    const known = phase > 0 || i <= k;
-    if (cell.data) cell.data.textContent = "data " + (known ? fmt4(s.values[i]) : "·");
-    if (cell.grad) {
-      const g = phase === 0 ? null : phase === 1 ? partial[i] : s.grads[i];
-      cell.grad.textContent = "grad " + (g === null ? "·" : fmt4(g));
-      cell.grad.setAttribute("fill", phase === 1 && bpos[i] > k ? "#9ca3af" : "black");
+  // the graph's numbers: every render, but a few times a second while training live (each
+  // rewrite repaints the whole drawing, which would halve the live rate); paused, exact
+  if (live === null || performance.now() - graphAt >= 250) {
+    graphAt = performance.now();
+    for (let i = 0; i < N; i++) {
+      const cell = cells[i];
+      if (!cell) continue;
+      const known = phase > 0 || i <= k;
+      if (cell.data) setText(cell.data, "data " + (known ? fmt4(s.values[i]) : "·"));
+      if (cell.grad) {
+        const g = phase === 0 ? null : phase === 1 ? partial[i] : s.grads[i];
+        setText(cell.grad, "grad " + (g === null ? "·" : fmt4(g)));
+        cell.grad.setAttribute("fill", phase === 1 && bpos[i] > k ? "#9ca3af" : "black");
+      }
     }
-  }
-  if (!collapsed) {
-    D.parents.forEach((ps, i) => ps.forEach((p, e) => {
-      const g = edgeLabels[i + "_" + e];
-      const t = g && g.querySelector("text");
-      if (t) t.textContent = fmt4(s.locals[i + "_" + e]);
-    }));
+    if (!collapsed) {
+      D.parents.forEach((ps, i) => ps.forEach((p, e) => {
+        const g = edgeLabels[i + "_" + e];
+        const t = g && g.querySelector("text");
+        if (t) setText(t, fmt4(s.locals[i + "_" + e]));
+      }));
+    } else {
+      foldLabels.forEach(([t, edge]) => setText(t, fmt4(s.locals[edge])));
+    }
   }
   let text = "";
   if (phase === 0) {
@@ -597,9 +660,11 @@ function render() {
     text = "forward: " + D.forward[i] + (D.names[i] !== null || D.parents[i].length ? " = " + pyRepr(s.values[i]) : "");
   } else if (phase === 1) {
     const i = D.backward[k];
+    // the parents first: in a collapsed drawing a parent may share the node's box, which
+    // stays red
+    D.parents[i].forEach((p, e) => { outline(D.item[p], "#f59e0b", "2"); tintEdge(i + "_" + e, "#dc2626"); });
     outline(D.item[i], "#dc2626", "3");
     reveal(D.item[i]);
-    D.parents[i].forEach((p, e) => { outline(D.item[p], "#f59e0b", "2"); tintEdge(i + "_" + e, "#dc2626"); });
     text = chainRule(s, k);
   } else {
     text = updateText();
@@ -621,18 +686,32 @@ function updateText() {
   return "update (Adam, lr = " + o.lr + ", betas = (" + o.beta1 + ", " + o.beta2 + ")): " +
     "m += (1 - b1)(g - m); v = b2 v + (1 - b2) g²; p -= lr/(1 - b1^t) · m / (√v/√(1 - b2^t) + eps)";
 }
+let tableCells = null, tableAt = -Infinity;
 function drawTable(show) {
-  if (!show) { table.textContent = ""; return; }
+  // one row per parameter, made once; a step rewrites the numbers. While training live it
+  // follows a few times a second (rewriting a few hundred rows every frame would halve the
+  // live rate); paused, it shows the step exactly.
+  table.hidden = !show;
+  if (!show) return;
+  if (live !== null && performance.now() - tableAt < 300) return;
+  tableAt = performance.now();
+  if (tableCells === null) {
+    const t = document.createElement("table");
+    const head = t.insertRow();
+    ["parameter", "old", "grad", "new"].forEach((h) => { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); });
+    tableCells = D.paramLabels.map((label, j) => {
+      const row = t.insertRow();
+      row.insertCell().textContent = label || "p" + j;
+      return [row.insertCell(), row.insertCell(), row.insertCell()];
+    });
+    table.appendChild(t);
+  }
   const step = cur.step, before = params[step], after = params[step + 1], g = grads[step];
-  const t = document.createElement("table");
-  const head = t.insertRow();
-  ["parameter", "old", "grad", "new"].forEach((h) => { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); });
-  before.forEach((v, j) => {
-    const row = t.insertRow();
-    [D.paramLabels[j] || "p" + j, fmt4(v), fmt4(g[j]), fmt4(after[j])].forEach((x) => { row.insertCell().textContent = x; });
+  tableCells.forEach((cells, j) => {
+    cells[0].textContent = fmt4(before[j]);
+    cells[1].textContent = fmt4(g[j]);
+    cells[2].textContent = fmt4(after[j]);
   });
-  table.textContent = "";
-  table.appendChild(t);
 }
 function drawFold(s) {
   if (!openFold || !D.folds[openFold]) { fold.textContent = collapsed ? "Click a box to list its nodes (or draw the graph whole with collapse=None)." : ""; return; }
@@ -702,7 +781,7 @@ function liveLoop() {
   live = requestAnimationFrame(liveLoop);
 }
 $(".lab-train").onclick = () => {
-  if (live !== null) { stopLive(); return; }
+  if (live !== null) { stopLive(); render(); return; }
   stopPlay();
   liveStart = performance.now(); liveCount = 0;
   $(".lab-train").textContent = "pause live";
@@ -714,6 +793,7 @@ function dataChanged() {
   regionCache.clear();
 }
 dataCanvas.addEventListener("click", (ev) => {
+  if (D.nin !== 2) return;  // points are drawn, picked and added in two features only
   const r = dataCanvas.getBoundingClientRect();
   const mx = (ev.clientX - r.left) * dataCanvas.width / r.width, my = (ev.clientY - r.top) * dataCanvas.height / r.height;
   let best = -1, bestD = 64;
@@ -767,7 +847,8 @@ function pixel(x, y) {  // where a data point is drawn, in the window's coordina
 }
 // a read-only view for tests and the curious (the page never reads it back)
 root.tgLab = {state, chainRule, pixel, cur: () => cur, sample: () => sample,
-  points: () => X.map((r) => r.slice()), losses: () => losses.slice(), recorded};
+  points: () => X.map((r) => r.slice()), labels: () => Y.slice(), losses: () => losses.slice(),
+  recorded};
 render();
 })();
 </script>

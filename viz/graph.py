@@ -478,6 +478,39 @@ def _check_collapse(collapse: Any) -> int:
     return int(collapse)
 
 
+def fold(nodes: Sequence, depth: int) -> tuple[list[int], list[list[int]], list]:
+    """How ``collapse=depth`` folds ``nodes`` (in topological order) into drawn items: each
+    node's item (drawn as ``s{item}``), each item's nodes, and each item's key (a scope tuple
+    cut to ``depth`` names, or the index of a node without a scope, left as itself).
+
+    Folds are listed (and so drawn) in scope order, layer0/neuron2 before layer0/neuron10,
+    not in the order the graph reached them; nodes left as themselves keep their places.
+    """
+    item_of: list[int] = []  # node index -> item index
+    keys: dict[Any, int] = {}  # a fold's scope tuple, or the index of a node left as itself
+    members: list[list[int]] = []  # item -> its node indices
+    for i, node in enumerate(nodes):
+        scope = tuple(node.scope)
+        key = scope[:depth] if scope else i
+        item = keys.get(key)
+        if item is None:
+            item = keys[key] = len(members)
+            members.append([])
+        members[item].append(i)
+        item_of.append(item)
+    keys_of = _item_keys(keys)
+    slots = [item for item, key in enumerate(keys_of) if not isinstance(key, int)]
+    order = list(range(len(members)))
+    for slot, item in zip(slots, sorted(slots, key=lambda item: _scope_order(keys_of[item]))):
+        order[slot] = item
+    renumber = {old: new for new, old in enumerate(order)}
+    return (
+        [renumber[item] for item in item_of],
+        [members[old] for old in order],
+        [keys_of[old] for old in order],
+    )
+
+
 def _collapsed(
     root: Any,
     nodes: Sequence,
@@ -502,29 +535,7 @@ def _collapsed(
     outlined as they are. One pass over the nodes and one over their edges.
     """
     mode = _edge_mode(edge_labels)
-    item_of: list[int] = []  # node index -> item index
-    keys: dict[Any, int] = {}  # a fold's scope tuple, or the index of a node left as itself
-    members: list[list[int]] = []  # item -> its node indices
-    for i, node in enumerate(nodes):
-        scope = tuple(node.scope)
-        key = scope[:depth] if scope else i
-        item = keys.get(key)
-        if item is None:
-            item = keys[key] = len(members)
-            members.append([])
-        members[item].append(i)
-        item_of.append(item)
-    # Folds are listed (and so drawn) in scope order, layer0/neuron2 before layer0/neuron10,
-    # not in the order the graph reached them; nodes left as themselves keep their places.
-    keys_of = _item_keys(keys)
-    slots = [item for item, key in enumerate(keys_of) if not isinstance(key, int)]
-    order = list(range(len(members)))
-    for slot, item in zip(slots, sorted(slots, key=lambda item: _scope_order(keys_of[item]))):
-        order[slot] = item
-    renumber = {old: new for new, old in enumerate(order)}
-    members = [members[old] for old in order]
-    keys = {key: renumber[item] for key, item in keys.items()}
-    item_of = [renumber[item] for item in item_of]
+    item_of, members, keys_of = fold(nodes, depth)
     if len(members) > max_nodes:
         raise ValueError(
             f"the drawing has {len(members):,} items after focus and collapse (of a graph of "
@@ -557,7 +568,6 @@ def _collapsed(
     if dense:
         layout.update(splines="line", outputorder="edgesfirst", forcelabels="false")
     label_key = "xlabel" if dense else "label"
-    keys_of = _item_keys(keys)
     rows = _sibling_rows(keys_of, item_depth, group, rankdir, clusters=dense)
     if rows.keys() - {()}:
         # dot's second crossing pass over the whole graph (remincross) reads no chain

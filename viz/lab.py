@@ -5,7 +5,12 @@ the plain loop does (per step: ``optimizer.zero_grad()``, the batch's forward pa
 ``backward()``, ``optimizer.step()``; batches drawn as ``nn.fit`` draws them with ``seed``)
 and records at every step the loss, the parameters before and after the update, the batch
 gradient, and the one-sample loss graph of the traced sample (``X[sample]``) with every
-node's value and gradient and the chain rule of each backward step (``str(step)``).
+node's value and gradient and the chain rule of each backward step (``str(step)``). On the
+value engine with one of nn's losses, each step's forward and backward passes run as the
+batch's loss traced once (per batch length) and replayed with ``Program.backward``, which
+adds the same gradients to the last bit as ``loss.backward()`` on a fresh graph (as
+``nn.fit(compile=True)`` does); a loss of one's own runs the plain loop, since it may branch
+on ``.data`` where no trace sees it.
 
 The page (``save(path)``, ``_repr_html_``) shows the loss curve, the data over the model's
 decision regions and the traced sample's graph, laid out once by Graphviz, and plays each
@@ -15,6 +20,15 @@ the sample's features and its target, captured leaves the parameters), so a clic
 another point traces that sample at any step, and the page can go on training live: the
 optimizer's update (SGD with momentum / Nesterov / weight decay, Adam) is written out in
 JavaScript with PyTorch's maths.
+
+Limits: models with one output (several raise ``ValueError``); decision regions, clicks on
+points and added points for inputs of two features only (with more the page shows the curve
+and the graph); live training needs ``nn.SGD`` or ``nn.Adam`` (their state is handed over),
+takes the batch's loss as the mean of the one-sample losses (as nn's losses are) and draws
+its batches with the page's own generator, not numpy's; the traced program follows the
+branches taken when it was traced, so a sample whose comparisons of Values come out the other
+way (bce's clip near 0 or 1) is shown as not traceable and left out of live batches; a loss
+of one's own runs the plain loop, slower for a large lab.
 
 viz imports no ``nn``: the model is duck-typed (``model.parameters()``, ``model(x)``,
 ``model.nin``/``nout``/``engine``; a Tensor-engine model also ``state_dict()``,
@@ -29,6 +43,9 @@ losses of the package the model's class comes from (``nn.losses.get``).
 from __future__ import annotations
 
 import builtins
+import contextlib
+import gc
+import inspect
 import keyword
 import re
 import sys
@@ -37,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, topological_order, trace
+from autograd import TraceError, Value, topological_order, trace
 
 from .graph import draw
 
@@ -71,9 +88,7 @@ def _resolve_loss(loss: Any, model: Any) -> tuple[Any, str]:
         return loss, getattr(loss, "__name__", "loss")
     if not isinstance(loss, str):
         raise ValueError(f"loss must be a callable or a loss name, got {loss!r}")
-    package = sys.modules.get(type(model).__module__.split(".")[0])
-    losses = getattr(package, "losses", None)
-    get = getattr(losses, "get", None)
+    get = getattr(_package_losses(model), "get", None)
     if get is None:
         raise ValueError(
             f"loss {loss!r}: viz.lab resolves loss names through the model's package "
@@ -186,6 +201,83 @@ def _optimizer_spec(optimizer: Any, order: np.ndarray, params: list) -> dict | N
     except (AttributeError, TypeError, ValueError, IndexError):
         return None
     return None
+
+
+def _package_losses(model: Any) -> Any:
+    """The ``losses`` module of the package the model's class comes from (nn's), or None."""
+    package = sys.modules.get(type(model).__module__.split(".")[0])
+    return getattr(package, "losses", None)
+
+
+def _traceable(loss_fn: Any, model: Any) -> bool:
+    """Whether the batch step may run as a traced program: a value-engine model and a loss of
+    its own package (nn's), whose code branches only on comparisons of Values, which a trace
+    records as guards. A loss of the user's own might read ``.data`` and branch in Python,
+    which no trace can see: that one runs the plain loop every step."""
+    losses = _package_losses(model)
+    if losses is None or getattr(model, "engine", "value") == "tensor":
+        return False
+    return any(
+        loss_fn is f
+        for f in vars(losses).values()
+        if inspect.isfunction(f) and f.__module__ == losses.__name__
+    )
+
+
+class _ReplayedStep:
+    """The value engine's batch step, forward and backward, as ``nn.fit(compile=True)`` runs
+    it: the batch's loss traced once per batch length as a ``Program`` (the rows and targets
+    its inputs, the parameters captured), then ``program.backward`` per step, which
+    accumulates into the parameters' ``.grad`` exactly what ``loss.backward()`` on a freshly
+    built graph would (same ops, same order), without building a graph. A replay whose guard
+    comes out the other way (bce's clip, say) is traced again. For micrograd's moons demo this
+    turns a 65,000-node graph built and walked each step into one trace and 100 replays."""
+
+    KEEP = 8  # programs kept per batch length, one per pattern of branches
+
+    def __init__(self, model: Any, loss_fn: Any) -> None:
+        self.model = model
+        self.loss_fn = loss_fn
+        self.programs: dict[int, list] = {}
+
+    def __call__(self, rows: list, targets: np.ndarray) -> float:
+        n = len(rows)
+        args = (*[x for row in rows for x in row], *targets.tolist())
+        programs = self.programs.setdefault(n, [])
+        for k, program in enumerate(programs):
+            try:
+                value = program.backward(*args)
+            except TraceError:
+                continue
+            programs.insert(0, programs.pop(k))
+            return float(value)
+        program = trace(self._step(n, len(rows[0])), *args)
+        programs.insert(0, program)
+        del programs[self.KEEP :]
+        return float(program.backward(*args))
+
+    def _step(self, n: int, nin: int) -> Any:
+        model, loss_fn = self.model, self.loss_fn
+
+        def batch_loss(*inputs: Value) -> Value:
+            preds = [model(list(inputs[i * nin : (i + 1) * nin])) for i in range(n)]
+            return loss_fn(preds, list(inputs[n * nin :]))
+
+        return batch_loss
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Any:
+    """Python's cyclic collector paused for one step, as ``nn.fit`` pauses it: the graphs have
+    no cycles, so it would only rescan the step's live nodes (results are unchanged)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # --- the traced sample's graph and program ---------------------------------------------------
@@ -406,6 +498,15 @@ class Lab:
 
         return page(self)
 
+    def _repr_png_(self) -> bytes:
+        """A still for where the page's script cannot run (an untrusted notebook, a code
+        host): the traced sample's graph at step 1, captioned; Jupyter shows the page."""
+        if self.__dict__.get("_still") is None:
+            from ._lab_page import still
+
+            self._still = still(self)
+        return self._still
+
 
 def lab(
     model: Any,
@@ -493,6 +594,7 @@ def lab(
 
     rng = np.random.default_rng(seed)
     rows = X if on_tensors else X.tolist()
+    replayed = _ReplayedStep(model, loss_fn) if _traceable(loss_fn, model) else None
     history: dict[str, list[float]] = {"loss": []}
     records: list[dict] = []
     batches: list[list[int]] = []
@@ -503,33 +605,37 @@ def lab(
             epoch_order, start = rng.permutation(n), 0
         idx = epoch_order[start : start + batch]
         start += batch
-        # the traced sample at this step's weights (before the update)
-        sync_twin()
-        for p in twin_params:
-            p.grad = 0.0
-        graph = one.graph(X[sample], Y[sample])
-        g_nodes = topological_order(graph)
-        same = _structure(g_nodes) == shape
-        texts = [str(s) for s in graph.backward_steps()]
-        record: dict[str, Any] = {
-            "values": [float(v.data) for v in g_nodes] if same else None,
-            "grads": [float(v.grad) for v in g_nodes] if same else None,
-            "texts": texts if same else None,
-        }
-        del graph, g_nodes
-        before = flat_params()
-        # the plain loop
-        optimizer.zero_grad()
-        if on_tensors:
-            preds = model(rows[idx])
-        else:
-            preds = [model(rows[i]) for i in idx]
-        value = loss_fn(preds, Y[idx])
-        value.backward()
-        grad = _flat([p.grad for p in params])
-        optimizer.step()
-        loss_value = float(np.asarray(value.data).reshape(()))
-        del preds, value
+        with _collector_paused():
+            # the traced sample at this step's weights (before the update)
+            sync_twin()
+            for p in twin_params:
+                p.grad = 0.0
+            graph = one.graph(X[sample], Y[sample])
+            g_nodes = topological_order(graph)
+            same = _structure(g_nodes) == shape
+            texts = [str(s) for s in graph.backward_steps()]
+            record: dict[str, Any] = {
+                "values": [float(v.data) for v in g_nodes] if same else None,
+                "grads": [float(v.grad) for v in g_nodes] if same else None,
+                "texts": texts if same else None,
+            }
+            del graph, g_nodes
+            before = flat_params()
+            # the plain loop's step (its forward and backward replayed when they can be)
+            optimizer.zero_grad()
+            if replayed is not None:
+                loss_value = replayed([rows[i] for i in idx], Y[idx])
+            else:
+                if on_tensors:
+                    preds = model(rows[idx])
+                else:
+                    preds = [model(rows[i]) for i in idx]
+                value = loss_fn(preds, Y[idx])
+                value.backward()
+                loss_value = float(np.asarray(value.data).reshape(()))
+                del preds, value
+            grad = _flat([p.grad for p in params])
+            optimizer.step()
         history["loss"].append(loss_value)
         record.update(
             loss=loss_value,
