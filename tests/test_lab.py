@@ -236,3 +236,15 @@ def test_a_collapsed_page_names_each_box_as_draw_drew_it(dot_program):
         for i in f["members"]:
             assert "/".join(lab.nodes[i].scope).startswith(f["scope"])
             assert item_of[i] == name
+
+
+def test_the_lab_leaves_the_garbage_collector_alone(dot_program, monkeypatch):
+    import gc
+
+    switched = []
+    monkeypatch.setattr(gc, "disable", lambda: switched.append(True))
+    X, y = nn.datasets.xor()
+    model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    viz.lab(model, X, y, loss="binary_crossentropy",
+            optimizer=nn.SGD(model.parameters(), lr=0.5), steps=3)  # fmt: skip
+    assert not switched and gc.isenabled()

@@ -43,8 +43,6 @@ losses of the package the model's class comes from (``nn.losses.get``).
 from __future__ import annotations
 
 import builtins
-import contextlib
-import gc
 import inspect
 import keyword
 import re
@@ -264,20 +262,6 @@ class _ReplayedStep:
             return loss_fn(preds, list(inputs[n * nin :]))
 
         return batch_loss
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Any:
-    """Python's cyclic collector paused for one step, as ``nn.fit`` pauses it: the graphs have
-    no cycles, so it would only rescan the step's live nodes (results are unchanged)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 # --- the traced sample's graph and program ---------------------------------------------------
@@ -605,37 +589,36 @@ def lab(
             epoch_order, start = rng.permutation(n), 0
         idx = epoch_order[start : start + batch]
         start += batch
-        with _collector_paused():
-            # the traced sample at this step's weights (before the update)
-            sync_twin()
-            for p in twin_params:
-                p.grad = 0.0
-            graph = one.graph(X[sample], Y[sample])
-            g_nodes = topological_order(graph)
-            same = _structure(g_nodes) == shape
-            texts = [str(s) for s in graph.backward_steps()]
-            record: dict[str, Any] = {
-                "values": [float(v.data) for v in g_nodes] if same else None,
-                "grads": [float(v.grad) for v in g_nodes] if same else None,
-                "texts": texts if same else None,
-            }
-            del graph, g_nodes
-            before = flat_params()
-            # the plain loop's step (its forward and backward replayed when they can be)
-            optimizer.zero_grad()
-            if replayed is not None:
-                loss_value = replayed([rows[i] for i in idx], Y[idx])
+        # the traced sample at this step's weights (before the update)
+        sync_twin()
+        for p in twin_params:
+            p.grad = 0.0
+        graph = one.graph(X[sample], Y[sample])
+        g_nodes = topological_order(graph)
+        same = _structure(g_nodes) == shape
+        texts = [str(s) for s in graph.backward_steps()]
+        record: dict[str, Any] = {
+            "values": [float(v.data) for v in g_nodes] if same else None,
+            "grads": [float(v.grad) for v in g_nodes] if same else None,
+            "texts": texts if same else None,
+        }
+        del graph, g_nodes
+        before = flat_params()
+        # the plain loop's step (its forward and backward replayed when they can be)
+        optimizer.zero_grad()
+        if replayed is not None:
+            loss_value = replayed([rows[i] for i in idx], Y[idx])
+        else:
+            if on_tensors:
+                preds = model(rows[idx])
             else:
-                if on_tensors:
-                    preds = model(rows[idx])
-                else:
-                    preds = [model(rows[i]) for i in idx]
-                value = loss_fn(preds, Y[idx])
-                value.backward()
-                loss_value = float(np.asarray(value.data).reshape(()))
-                del preds, value
-            grad = _flat([p.grad for p in params])
-            optimizer.step()
+                preds = [model(rows[i]) for i in idx]
+            value = loss_fn(preds, Y[idx])
+            value.backward()
+            loss_value = float(np.asarray(value.data).reshape(()))
+            del preds, value
+        grad = _flat([p.grad for p in params])
+        optimizer.step()
         history["loss"].append(loss_value)
         record.update(
             loss=loss_value,
