@@ -379,3 +379,28 @@ def test_tensor_nodes_record_their_scope():
         w = Tensor(np.ones(2))
         y = (w * 2).sum()
     assert w.scope == ("layer0",) and y.scope == ("layer0",)
+
+
+def test_leaving_a_block_restores_what_its_entry_replaced_even_if_an_inner_exit_was_skipped():
+    # An interrupt can skip an inner block's exit; the outer block's exit must still restore
+    # the state from before the outer block (a ContextVar token), not the inner's "previous".
+    outer, inner = no_grad(), detect_anomaly()
+    outer.__enter__()
+    inner.__enter__()  # its __exit__ never runs, as if interrupted
+    assert not is_grad_enabled() and _anomaly_on()
+    outer.__exit__(None, None, None)
+    assert is_grad_enabled() and not _anomaly_on()
+
+
+def test_a_decorated_function_never_changes_the_caller_s_modes_whatever_it_does():
+    from autograd.modes import _state
+
+    @no_grad()
+    def leaky():
+        _state.set(_state.get())  # code that sets modes and never restores them
+        name_scope("left-open").__enter__()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        leaky()
+    assert is_grad_enabled() and Value(1.0).scope == ()
