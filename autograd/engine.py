@@ -61,16 +61,41 @@ class Node:
 
     A node kind defines the slots ``data grad label scope _op _a _b _da _db`` and: ``_raw``
     (the class of its raw constant operands: float, ndarray), ``_cleared_grad`` (``.grad``
-    before any pass), ``_lift(x, op)`` (a number operand as a raw constant, or TypeError),
+    before any pass), ``_keeps_params`` (whether nodes keep their op's parameters in
+    ``_args``), ``_lift(x, op)`` (a number operand as a raw constant, or TypeError),
     ``_result(data, op)`` (a rule's result as the kind's data), ``_fit(op, operands, out,
-    local_grads)`` (the local gradients as stored), ``_node(op, data, operands, local_grads,
-    params, scope)`` (a new computed node), ``_constant_leaf(raw)``, ``_error_context(op,
+    local_grads)`` (the local gradients as stored), ``_constant_leaf(raw)``, ``_error_context(op,
     xs)``, ``_call(op, xs)`` and ``_nonfinite(data)`` (error wording), ``_finite(g)``,
     ``_seed(grad)``, ``_add_to_grad(g)`` (how a finished pass's gradient lands in ``.grad``)
     and ``_jvp(local, tangent)`` (forward mode: a local derivative applied to a tangent).
     """
 
     __slots__ = ()
+
+    @classmethod
+    def _node(
+        cls, op: Op, data: Any, operands: tuple, local_grads: tuple, params: tuple, scope: tuple
+    ) -> Node:
+        """A new node of this kind: ``data`` computed by ``op`` from ``operands`` (none for a
+        leaf), with the local derivatives toward them and the op's parameters (Tensors')."""
+        node = _new(cls)
+        node.data = data
+        node.grad = cls._cleared_grad
+        node.label = ""
+        node.scope = scope
+        node._op = op
+        if cls._keeps_params:
+            node._args = params
+        if len(operands) == 2:
+            node._a, node._b = operands
+            node._da, node._db = local_grads
+        elif len(operands) == 1:
+            node._a, node._b, node._da, node._db = operands[0], None, local_grads[0], None
+        elif operands:  # a primitive of more operands
+            node._a, node._b, node._da, node._db = operands, None, local_grads, None
+        else:
+            node._a = node._b = node._da = node._db = None
+        return node
 
     # --- the graph, as the API reads it ---------------------------------------------------
 

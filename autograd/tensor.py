@@ -127,6 +127,7 @@ class Tensor(Node):
     __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_b", "_da", "_db", "_args")
 
     _raw = _ndarray  # an array operand is kept as the array until someone reads .parents
+    _keeps_params = True  # a reduction's axis, an index...
     _cleared_grad = None  # zero_grad sets None, as PyTorch's set_to_none
     __array_ufunc__ = None  # numpy defers to our operators (ndarray @ Tensor, 2.0 * Tensor)
 
@@ -140,28 +141,6 @@ class Tensor(Node):
         self._op = LEAF
         self._a = self._b = self._da = self._db = None
         self._args = ()
-
-    @staticmethod
-    def _node(op: Op, data: np.ndarray, operands: tuple, local_grads: tuple, params: tuple,
-              scope: tuple) -> Tensor:  # fmt: skip
-        """A new node: ``data`` computed by ``op`` from ``operands`` (none for a leaf)."""
-        node = _new(Tensor)
-        node.data = data
-        node.grad = None
-        node.label = ""
-        node.scope = scope
-        node._op = op
-        node._args = params
-        if len(operands) == 2:
-            node._a, node._b = operands
-            node._da, node._db = local_grads
-        elif len(operands) == 1:
-            node._a, node._b, node._da, node._db = operands[0], None, local_grads[0], None
-        elif operands:  # a primitive of more operands
-            node._a, node._b, node._da, node._db = operands, None, local_grads, None
-        else:
-            node._a = node._b = node._da = node._db = None
-        return node
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=20)

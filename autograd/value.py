@@ -60,6 +60,7 @@ class Value(Node):
 
     _raw = float  # a number operand is kept as a float until someone reads .parents
     _cleared_grad = 0.0
+    _keeps_params = False  # no scalar op takes parameters
     __array_ufunc__ = None  # numpy defers to our operators instead of making object arrays
 
     def __init__(self, data: Any, label: str = "") -> None:
@@ -71,27 +72,6 @@ class Value(Node):
         self.scope = current().scope
         self._op = LEAF
         self._a = self._b = self._da = self._db = None
-
-    @staticmethod
-    def _node(op: Op, data: float, operands: tuple, local_grads: tuple, params: tuple,
-              scope: tuple) -> Value:  # fmt: skip
-        """A new node: ``data`` computed by ``op`` from ``operands`` (none for a leaf)."""
-        node = _new(Value)
-        node.data = data
-        node.grad = 0.0
-        node.label = ""
-        node.scope = scope
-        node._op = op
-        if len(operands) == 2:
-            node._a, node._b = operands
-            node._da, node._db = local_grads
-        elif len(operands) == 1:
-            node._a, node._b, node._da, node._db = operands[0], None, local_grads[0], None
-        elif operands:  # a primitive of more operands
-            node._a, node._b, node._da, node._db = operands, None, local_grads, None
-        else:
-            node._a = node._b = node._da = node._db = None
-        return node
 
     def __repr__(self) -> str:
         extra = f", label={self.label!r}" if self.label else ""
