@@ -379,7 +379,7 @@ class Generator:
             if what == "value_and_grad"
             else {id(v) for v in prog._captured}
         )
-        grads = self._backward(self._needs(wanted))
+        grads = self._backward(self.prog._gradient_needs(wanted))
         if what == "value_and_grad":
             results = []
             for var in prog._inputs:
@@ -408,15 +408,6 @@ class Generator:
         if var.shape is not None:
             return f"np.zeros({_param_code(var.shape)})"
         return "0.0"
-
-    def _needs(self, wanted: set[int]) -> set[int]:
-        """The values whose gradient is asked for, or which lead to one that is (a value
-        needs a gradient if some operand of its op does): the rest is pruned."""
-        needs = set(wanted)
-        for step in self.prog._steps:
-            if not step.detached and any(id(v) in needs for v in step.operands):
-                needs.add(id(step.out))
-        return needs
 
     def _backward(self, needs: set[int]) -> dict[int, str]:
         """The reverse pass, one statement per edge, in the engine's order (the program's

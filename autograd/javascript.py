@@ -349,7 +349,7 @@ class _Writer:
                 emit(line)
         wanted = {id(v) for v in prog._inputs if v.role == "input"}
         wanted |= {id(v) for v in prog._captured}
-        grads = self._backward(self._needs(wanted))
+        grads = self._backward(self.prog._gradient_needs(wanted))
         value = self.name(prog._root)
 
         def gradient(var: Any) -> str:
@@ -362,13 +362,6 @@ class _Writer:
         emit(f"  return {{value: {value}, grads: [{inputs}], leafGrads: [{leaves}]}};")
         emit("}")
         return "\n".join(self.lines) + "\n"
-
-    def _needs(self, wanted: set[int]) -> set[int]:
-        needs = set(wanted)
-        for step in self.prog._steps:
-            if not step.detached and any(id(v) in needs for v in step.operands):
-                needs.add(id(step.out))
-        return needs
 
     def _backward(self, needs: set[int]) -> dict[int, str]:
         """One statement per edge, in the engine's order (as ``prog.source``)."""

@@ -247,6 +247,16 @@ class Program:
             else:
                 var.name = literal(var.value)
 
+    def _gradient_needs(self, wanted: set[int]) -> set[int]:
+        """The values (by id) whose gradient is asked for, or which lead to one that is (a
+        value needs a gradient if some operand of its op does): what the generated code
+        computes; the rest is pruned."""
+        needs = set(wanted)
+        for step in self._steps:
+            if not step.detached and any(id(v) in needs for v in step.operands):
+                needs.add(id(step.out))
+        return needs
+
     # --- the listing ----------------------------------------------------------------------
 
     def __str__(self) -> str:
