@@ -454,9 +454,8 @@ def gradients(root: Node, seed: Any, create_graph: bool = False) -> dict[Node, A
     >>> gradients(y, 1.0)[x]
     7.0
     """
-    if create_graph:
-        with enable_grad():
-            return _run(reverse_pass(root, root._constant(seed), True, steps=False))
+    if create_graph:  # the local derivatives are recorded ops: recording on, wherever we are
+        return enable_grad().run(_run, reverse_pass(root, root._constant(seed), True, steps=False))
     return _run(reverse_pass(root, seed, steps=False))
 
 

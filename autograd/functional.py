@@ -35,8 +35,7 @@ def _recorded(f: Callable[..., Any], *args: Any) -> Any:
     fast path and costs one flag test (no context manager)."""
     if current().grad_enabled:
         return f(*args)
-    with enable_grad():
-        return f(*args)
+    return enable_grad().run(f, *args)
 
 
 def _with_leaves(f: Callable[..., Any], args: list, nums: tuple, leaves: list, kwargs) -> Any:
@@ -101,8 +100,7 @@ def _evaluate(f: Callable[..., Any], argnums: Any, args: tuple, kwargs: dict, fn
         )
     if nested:
         # Inside an enclosing grad: gradients are nodes with graphs of their own.
-        with enable_grad():
-            pending = gradients(out, out._constant(out._seed(1.0)), create_graph=True)
+        pending = gradients(out, out._constant(out._seed(1.0)), create_graph=True)
         grads = [pending.get(leaf) or leaf._constant(leaf._zeros()) for leaf in leaves]
         value = out
     else:
@@ -176,8 +174,7 @@ def hessian(f: Callable[..., Any]) -> Callable[..., Any]:
         out = _recorded(f, *leaves)
         if not isinstance(out, Value):
             raise TypeError(f"hessian: f must return a Value, got {type(out).__name__}")
-        with enable_grad():
-            firsts = gradients(out, out._constant(1.0), create_graph=True)
+        firsts = gradients(out, out._constant(1.0), create_graph=True)
         rows = []
         for leaf in leaves:
             first = firsts.get(leaf)
@@ -204,8 +201,7 @@ def _array_hessian(f: Callable[..., Any], x: Any) -> np.ndarray:
         )
     shape = leaf.data.shape
     H = np.zeros(shape + shape)
-    with enable_grad():
-        first = gradients(out, out._constant(out._seed(1.0)), create_graph=True).get(leaf)
+    first = gradients(out, out._constant(out._seed(1.0)), create_graph=True).get(leaf)
     if not isinstance(first, Node):
         return H
     for index in np.ndindex(shape):
@@ -331,8 +327,8 @@ def jvp(f: Callable[..., Any], primals: Sequence, tangents: Sequence) -> tuple[A
     start = dict(zip(leaves, seeds))
     if nested or any(isinstance(t, Node) for t in seeds):
         # Inside an enclosing grad: tangents are nodes with graphs of their own.
-        with enable_grad():
-            tangent = forward_sweep(joint_order([out]), start, create_graph=True).get(out)
+        sweep = enable_grad().run(forward_sweep, joint_order([out]), start, True)
+        tangent = sweep.get(out)
         if not isinstance(tangent, Node):
             tangent = out._constant(out._zeros() if tangent is None else tangent)
         return out, tangent

@@ -221,8 +221,7 @@ def gradcheck(
         raise TypeError("gradcheck: inputs must be all numbers or all arrays, not a mix")
 
     def evaluate(arrays: list[np.ndarray]) -> float:
-        with no_grad():
-            out = f(*(make(i, a) for i, a in enumerate(arrays)))
+        out = no_grad().run(lambda: f(*(make(i, a) for i, a in enumerate(arrays))))
         return float(np.asarray(out.data).reshape(-1)[0])
 
     leaves = [make(i, a) for i, a in enumerate(points)]

@@ -90,6 +90,16 @@ class _ModeContext:
         _state.set(self._switched(_state.get()))  # in the copied context only
         return fn(*args, **kwargs)
 
+    def run(self, fn: Callable, *args: Any) -> Any:
+        """``fn(*args)`` under this mode, in a copy of the current context (as a decorated
+        function runs): what the library uses, so an interrupt cannot leave a mode behind.
+
+        >>> from autograd import Value
+        >>> name_scope("layer0").run(lambda: (Value(2.0) * 3).scope)
+        ('layer0',)
+        """
+        return self._run(fn, args, {})
+
     def __call__(self, fn: F) -> F:
         if inspect.isgeneratorfunction(fn):
             return self._wrap_generator(fn)
@@ -181,16 +191,6 @@ class name_scope(_ModeContext):
 
     def _switch(self, old: _State) -> _State:
         return _State(old.grad_enabled, old.anomaly, old.scope + (self.name,))
-
-    def run(self, fn: Callable, *args: Any) -> Any:
-        """``fn(*args)`` inside this scope, in a copy of the current context (as a decorated
-        function runs): what nn's layers use, so an interrupt cannot leave a scope open.
-
-        >>> from autograd import Value
-        >>> name_scope("layer0").run(lambda: (Value(2.0) * 3).scope)
-        ('layer0',)
-        """
-        return self._run(fn, args, {})
 
     def __repr__(self) -> str:
         return f"name_scope({self.name!r})"

@@ -79,8 +79,7 @@ def primitive(
     on_values = [False]
 
     def derivative_on_values(*args: float) -> tuple:
-        with no_grad():
-            result = derivative(*(Value(a) for a in args))
+        result = no_grad().run(derivative, *(Value(a) for a in args))
         result = result if isinstance(result, (tuple, list)) else (result,)
         return tuple(r.data if isinstance(r, Value) else r for r in result)
 
